@@ -17,6 +17,9 @@
   army of every player, the observing player first and the others after it in index order
   (p, p+1, ..., P-1, 0, ..., p-1). RULES 17: everyone sees everyone's totals.
 - ``action_mask`` bool (B, P, A): legal flat actions (see ``engine``); pass is always legal.
+
+``Observation.player(p)`` gives one player's views, the same tensors without the P dimension;
+that single-player form is what agents act on.
 """
 
 from __future__ import annotations
@@ -61,17 +64,26 @@ class Observation:
     action_mask: Tensor
 
     def player(self, p: int) -> Observation:
-        """The views of player ``p`` only, keeping a player dimension of one."""
+        """The views of player ``p`` only: every tensor loses its player dimension."""
         return Observation(
-            armies=self.armies[:, p : p + 1],
-            planes=self.planes[:, p : p + 1],
-            scalars=self.scalars[:, p : p + 1],
-            action_mask=self.action_mask[:, p : p + 1],
+            armies=self.armies[:, p],
+            planes=self.planes[:, p],
+            scalars=self.scalars[:, p],
+            action_mask=self.action_mask[:, p],
+        )
+
+    def flatten_players(self) -> Observation:
+        """All views as one batch of B * P single-player views (game-major)."""
+        return Observation(
+            armies=self.armies.flatten(0, 1),
+            planes=self.planes.flatten(0, 1),
+            scalars=self.scalars.flatten(0, 1),
+            action_mask=self.action_mask.flatten(0, 1),
         )
 
     def plane(self, name: str) -> Tensor:
-        """bool (B, P, H, W): one named channel."""
-        return self.planes[:, :, PLANE[name]]
+        """One named channel: bool (B, P, H, W), or (B, H, W) for a single-player view."""
+        return self.planes[..., PLANE[name], :, :]
 
 
 def dilate(mask: Tensor) -> Tensor:

@@ -1,0 +1,39 @@
+"""The ``grl`` command line: play, replays, and (later) services and training."""
+
+from __future__ import annotations
+
+import typer
+
+from generals_rl import __version__
+from generals_rl.cli.play import play
+
+app = typer.Typer(
+    name="grl",
+    help="generals-rl: a batched generals.io engine, scripted bots and self-play training.",
+    no_args_is_help=True,
+    pretty_exceptions_show_locals=False,
+)
+app.command()(play)
+
+
+def _add_replay_commands() -> None:
+    try:
+        from generals_rl.cli.replay import replay_app
+    except ImportError:  # the replay commands land with the replay module
+        return
+    app.add_typer(replay_app, name="replay")
+
+
+_add_replay_commands()
+
+
+@app.command()
+def version() -> None:
+    """Print the version of generals-rl and of its rules."""
+    from generals_rl.game import RULES_VERSION
+
+    typer.echo(f"generals-rl {__version__} (rules v{RULES_VERSION})")
+
+
+if __name__ == "__main__":
+    app()
