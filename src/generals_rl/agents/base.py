@@ -27,6 +27,7 @@ class Agent(ABC):
 
     def reset(self, games: Tensor | None = None) -> None:
         """Forget what was remembered about the games where ``games`` (bool (B,)) is true, or all."""
+        return  # memoryless agents have nothing to forget
 
     @abstractmethod
     def act(self, obs: Observation) -> Tensor:

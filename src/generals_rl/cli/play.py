@@ -34,7 +34,9 @@ def parse_size(size: str | None) -> tuple[int, int] | None:
     return h, w
 
 
-def make_maps(games: int, players: int, size: tuple[int, int] | None, seed: int | None, map_file: Path | None) -> Maps:
+def make_maps(
+    games: int, players: int, size: tuple[int, int] | None, seed: int | None, map_file: Path | None
+) -> Maps:
     if map_file is not None:
         one = Maps.load(map_file)
         if one.num_players != players:
@@ -59,7 +61,9 @@ def results_table(result: MatchResult) -> Table:
     for seat, name in enumerate(result.seats):
         wins = result.wins(seat)
         low, high = wilson_interval(wins, result.games)
-        table.add_row(str(seat + 1), name, str(wins), f"{wins / result.games:.1%}", f"[{low:.1%}, {high:.1%}]")
+        table.add_row(
+            str(seat + 1), name, str(wins), f"{wins / result.games:.1%}", f"[{low:.1%}, {high:.1%}]"
+        )
     table.add_row("", "draws", str(result.draws), f"{result.draws / result.games:.1%}", "")
     table.caption = f"mean length {result.ticks.float().mean():.0f} ticks"
     return table
@@ -109,14 +113,20 @@ def play(
             live.update(render_game(result.final, 0, names), refresh=True)
     else:
         with Progress(
-            TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-            console=console, transient=True,
+            TextColumn("[bold]{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=console,
+            transient=True,
         ) as progress:
             task = progress.add_task(f"{games} games", total=max_ticks)
 
             def count(state: GameState, actions: torch.Tensor) -> None:
                 on_tick(state, actions)
-                progress.update(task, completed=int(state.tick.max()), description=f"{int((~state.done).sum())} playing")
+                progress.update(
+                    task, completed=int(state.tick.max()), description=f"{int((~state.done).sum())} playing"
+                )
 
             result = play_games(agents, maps, config, on_tick=count)
     console.print(results_table(result))

@@ -185,14 +185,18 @@ def apply_moves(
 
     armies.scatter_(1, source.unsqueeze(1), torch.where(valid, src_army - sent, src_army).unsqueeze(1))
     armies.scatter_(1, dest.unsqueeze(1), torch.where(valid, new_dst_army, dst_army).unsqueeze(1))
-    owner.scatter_(1, dest.unsqueeze(1), torch.where(valid, new_dst_owner, dst_owner).to(owner.dtype).unsqueeze(1))
+    owner.scatter_(
+        1, dest.unsqueeze(1), torch.where(valid, new_dst_owner, dst_owner).to(owner.dtype).unsqueeze(1)
+    )
 
     captured = valid & taken & ~ally & dst_is_general
     capture_general(state, captured, victim=dst_owner, capturer=mover, tile=dest)
     return valid
 
 
-def capture_general(state: GameState, captured: Tensor, victim: Tensor, capturer: Tensor, tile: Tensor) -> None:
+def capture_general(
+    state: GameState, captured: Tensor, victim: Tensor, capturer: Tensor, tile: Tensor
+) -> None:
     """RULES 13, in place: where ``captured`` (B,), every tile of ``victim`` passes to ``capturer``
     with its army halved (rounded half up), the general becomes a city and the victim is out."""
     if not torch.compiler.is_compiling() and not bool(captured.any()):
@@ -203,9 +207,13 @@ def capture_general(state: GameState, captured: Tensor, victim: Tensor, capturer
     state.armies.copy_(torch.where(hit, (state.armies + 1) // 2, state.armies))
     state.owner.copy_(torch.where(hit, capturer.view(b, 1, 1).to(state.owner.dtype), state.owner))
     state.cities.view(b, -1).scatter_(
-        1, tile.unsqueeze(1), (captured | state.cities.view(b, -1).gather(1, tile.unsqueeze(1)).squeeze(1)).unsqueeze(1)
+        1,
+        tile.unsqueeze(1),
+        (captured | state.cities.view(b, -1).gather(1, tile.unsqueeze(1)).squeeze(1)).unsqueeze(1),
     )
-    lost = captured.unsqueeze(1) & (torch.arange(state.num_players, device=state.device) == victim.unsqueeze(1))
+    lost = captured.unsqueeze(1) & (
+        torch.arange(state.num_players, device=state.device) == victim.unsqueeze(1)
+    )
     state.generals.copy_(torch.where(lost, torch.full_like(state.generals, -1), state.generals))
     state.alive.copy_(state.alive & ~lost)
 
@@ -218,10 +226,11 @@ def advance_tick(state: GameState, config: EngineConfig, playing: Tensor) -> Non
     fifty = (playing & (state.tick % 50 == 0)).view(b, 1, 1)
     owned = state.owner >= 0
     structures = state.cities | state.general_tiles()
-    grow = owned & ((structures & even) | fifty)
+    # The two growths add up: on a tick divisible by 50 an owned general or city gains 2.
+    grow = owned & structures & even
     if config.city_regeneration:
         grow |= state.cities & ~owned & (state.armies < 40) & even
-    state.armies.add_(grow.to(state.armies.dtype))
+    state.armies.add_(grow.to(state.armies.dtype) + (owned & fifty).to(state.armies.dtype))
     check_game_over(state, playing, config.max_ticks)
 
 

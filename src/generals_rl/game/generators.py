@@ -97,7 +97,9 @@ def _pick(candidates: Tensor, gen: torch.Generator) -> tuple[Tensor, Tensor]:
     return scores.argmax(dim=1), candidates.any(dim=1)
 
 
-def _draw(n: int, config: MapConfig, height: int, width: int, gen: torch.Generator, device: torch.device) -> tuple[Maps, Tensor]:
+def _draw(
+    n: int, config: MapConfig, height: int, width: int, gen: torch.Generator, device: torch.device
+) -> tuple[Maps, Tensor]:
     """Draw ``n`` maps on an (height, width) board; returns them and which passed every check."""
     p = config.players
     rows = torch.arange(height, device=device).view(1, -1, 1)
@@ -107,7 +109,9 @@ def _draw(n: int, config: MapConfig, height: int, width: int, gen: torch.Generat
     inside = (rows < h.view(-1, 1, 1)) & (cols < w.view(-1, 1, 1))
 
     density = _uniform_float(*config.mountain_density, n, gen, device)
-    mountains = (torch.rand(n, height, width, generator=gen, device=device) < density.view(-1, 1, 1)) | ~inside
+    mountains = (
+        torch.rand(n, height, width, generator=gen, device=device) < density.view(-1, 1, 1)
+    ) | ~inside
 
     # Cities: the k best of random scores among free tiles, k drawn per map.
     k = _uniform_int(*config.cities, n, gen, device)
@@ -141,9 +145,9 @@ def _draw(n: int, config: MapConfig, height: int, width: int, gen: torch.Generat
     ok &= cities.view(n, -1).sum(1) >= config.cities[0]
     ok &= reach.gather(1, generals.clamp(min=0)).all(dim=1)
 
-    room = torch.stack(
-        [((d >= 1) & (d <= config.fair_radius)).sum(1) for d in distances], dim=1
-    ).to(torch.float32)
+    room = torch.stack([((d >= 1) & (d <= config.fair_radius)).sum(1) for d in distances], dim=1).to(
+        torch.float32
+    )
     ok &= room.min(dim=1).values >= config.min_room
     ok &= (room.max(dim=1).values - room.min(dim=1).values) <= config.fair_tolerance * room.max(dim=1).values
 
@@ -214,7 +218,11 @@ class MapPool:
         while k > 0:
             if self._maps is None or self._next >= self._maps.batch_size:
                 self._maps = generate_maps(
-                    max(self.block, k), self.config, pad_to=self.pad_to, device=self.device, generator=self.generator
+                    max(self.block, k),
+                    self.config,
+                    pad_to=self.pad_to,
+                    device=self.device,
+                    generator=self.generator,
                 )
                 self._next = 0
             n = min(k, self._maps.batch_size - self._next)

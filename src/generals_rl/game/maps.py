@@ -160,9 +160,7 @@ class Maps:
                         raise MapError(f"general {ch!r} appears twice (row {r}, col {c})")
                     generals[player] = r * w + c
                 else:
-                    raise MapError(
-                        f"unknown tile {ch!r} at row {r}, col {c}: use . # A-H 0-9 x"
-                    )
+                    raise MapError(f"unknown tile {ch!r} at row {r}, col {c}: use . # A-H 0-9 x")
         if len(generals) < 2:
             raise MapError(f"a map needs at least two generals (A and B), found {len(generals)}")
         if sorted(generals) != list(range(len(generals))):

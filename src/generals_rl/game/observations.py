@@ -142,7 +142,7 @@ def action_mask(state: GameState, owned: Tensor | None = None) -> Tensor:
 
 def observe(state: GameState) -> Observation:
     """Every player's fogged observation and legal-action mask."""
-    b, p = state.batch_size, state.num_players
+    p = state.num_players
     owned = owned_planes(state)
     visible = visibility(state, owned)
     any_owner = (state.owner >= 0).unsqueeze(1)

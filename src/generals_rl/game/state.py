@@ -117,9 +117,7 @@ class GameState:
     def cat(states: list[GameState]) -> GameState:
         """One batch from several (same padded size and player count)."""
         first = states[0]
-        return GameState(
-            **{name: torch.cat([getattr(s, name) for s in states]) for name in first.tensors()}
-        )
+        return GameState(**{name: torch.cat([getattr(s, name) for s in states]) for name in first.tensors()})
 
     def in_bounds(self) -> Tensor:
         """bool (B, H, W): tiles inside each game's real map."""
