@@ -35,7 +35,15 @@ def sync(device: torch.device) -> None:
         torch.cuda.synchronize(device)
 
 
-def measure(batch: int, device: torch.device, size: int, max_ticks: int, seconds: float, seed: int) -> dict:
+def measure(
+    batch: int,
+    device: torch.device,
+    size: int,
+    max_ticks: int,
+    seconds: float,
+    seed: int,
+    compile: bool = False,
+) -> dict:
     torch.manual_seed(seed)
     pool = MapPool(
         MapConfig.generalsio_1v1().with_side(size), seed=seed, device=device, block=max(1024, batch)
@@ -44,11 +52,16 @@ def measure(batch: int, device: torch.device, size: int, max_ticks: int, seconds
     state = new_games(batch, pool)
     players = state.num_players
 
-    def tick(state):  # type: ignore[no-untyped-def]
+    def play(state, uniform):  # type: ignore[no-untyped-def]
         obs = observe(state)
-        uniform = torch.rand(batch, players, device=device)
         actions = sample_legal(obs.action_mask, uniform)
-        state = step(state, actions, config)
+        return step(state, actions, config)
+
+    if compile:
+        play = torch.compile(play, dynamic=False)
+
+    def tick(state):  # type: ignore[no-untyped-def]
+        state = play(state, torch.rand(batch, players, device=device))
         state, _ = reset_finished(state, pool)
         return state
 
@@ -68,7 +81,7 @@ def measure(batch: int, device: torch.device, size: int, max_ticks: int, seconds
             break
     return {
         "figure": "engine_steps_per_s",
-        "engine": "generals_rl",
+        "engine": "generals_rl" + ("+compile" if compile else ""),
         "device": device_name(device),
         "batch": batch,
         "value": round(steps * batch / elapsed, 1),
@@ -110,6 +123,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=8.0, help="timed seconds per figure")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--compare", action="store_true", help="also run generals-bots 2.5.0 (own venv)")
+    parser.add_argument("--compile", action="store_true", help="torch.compile the observe-act-step loop")
     args = parser.parse_args()
     device = torch.device(args.device)
     batches = args.batch or [1, 256, 4096]
