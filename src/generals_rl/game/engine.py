@@ -112,7 +112,7 @@ def step(state: GameState, actions: Tensor, config: EngineConfig | None = None) 
     state = state.clone()
     moves = decode_actions(actions.to(state.device), state.height, state.width)
     playing = ~state.done
-    order = _move_order(state, moves, config)
+    order = move_order(state, moves, config)
     for k in range(state.num_players):
         player = order[:, k]
         pick = player.unsqueeze(1)
@@ -128,7 +128,7 @@ def step(state: GameState, actions: Tensor, config: EngineConfig | None = None) 
     return state
 
 
-def _move_order(state: GameState, moves: DecodedMoves, config: EngineConfig) -> Tensor:
+def move_order(state: GameState, moves: DecodedMoves, config: EngineConfig) -> Tensor:
     """int64 (B, P): the player that moves k-th in each game this tick."""
     b, p = state.batch_size, state.num_players
     forward = torch.arange(p, device=state.device).expand(b, p)
