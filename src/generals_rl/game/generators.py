@@ -108,10 +108,17 @@ def _draw(
     w = _uniform_int(*config.side, n, gen, device)
     inside = (rows < h.view(-1, 1, 1)) & (cols < w.view(-1, 1, 1))
 
+    # Exactly round(density * area) mountains on each real map (the lowest random scores inside it),
+    # so that the share lies in the configured range; cut-off tiles may add more (checked below).
     density = _uniform_float(*config.mountain_density, n, gen, device)
-    mountains = (
-        torch.rand(n, height, width, generator=gen, device=device) < density.view(-1, 1, 1)
-    ) | ~inside
+    area = (h * w).double()
+    low = torch.ceil(config.mountain_density[0] * area)
+    high = torch.floor(config.mountain_density[1] * area)
+    count = torch.minimum(torch.maximum((density.double() * area).round(), low), high)
+    noise = torch.rand(n, height * width, generator=gen, device=device)
+    noise = torch.where(inside.view(n, -1), noise, torch.full_like(noise, 2.0))
+    placed = noise.argsort(dim=1).argsort(dim=1) < count.view(-1, 1)
+    mountains = placed.view(n, height, width) | ~inside
 
     # Cities: the k best of random scores among free tiles, k drawn per map.
     k = _uniform_int(*config.cities, n, gen, device)
@@ -143,6 +150,8 @@ def _draw(
     cities &= ~cut_off
     armies = torch.where(cut_off, torch.zeros_like(armies), armies)
     ok &= cities.view(n, -1).sum(1) >= config.cities[0]
+    share = (mountains & inside).view(n, -1).sum(1).double() / area
+    ok &= (share >= config.mountain_density[0]) & (share <= config.mountain_density[1])
     ok &= reach.gather(1, generals.clamp(min=0)).all(dim=1)
 
     room = torch.stack([((d >= 1) & (d <= config.fair_radius)).sum(1) for d in distances], dim=1).to(

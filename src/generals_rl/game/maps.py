@@ -213,9 +213,10 @@ def bfs_distances(start: Tensor, passable: Tensor, limit: int | None = None) -> 
     through ``passable`` tiles; -1 where unreachable (or beyond ``limit``). Batched on any device."""
     b, h, w = passable.shape
     dist = torch.full((b, h * w), -1, dtype=torch.int32, device=passable.device)
-    frontier = torch.zeros(b, h * w, dtype=torch.bool, device=passable.device)
-    frontier.scatter_(1, start.clamp(min=0), start >= 0)
-    frontier &= passable.flatten(1)
+    # Ignored starts (-1) write into a spare last column, never over a real start at tile 0.
+    frontier = torch.zeros(b, h * w + 1, dtype=torch.bool, device=passable.device)
+    frontier.scatter_(1, torch.where(start >= 0, start, h * w), True)
+    frontier = frontier[:, : h * w] & passable.flatten(1)
     dist[frontier] = 0
     seen = frontier.clone()
     flat_passable = passable.flatten(1)

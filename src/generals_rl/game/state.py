@@ -129,9 +129,12 @@ class GameState:
 
     def general_tiles(self) -> Tensor:
         """bool (B, H, W): tiles holding a live general."""
-        flat = torch.zeros(self.batch_size, self.num_tiles, dtype=torch.bool, device=self.device)
-        flat.scatter_(1, self.generals.clamp(min=0), self.generals >= 0)
-        return flat.view_as(self.cities)
+        # A captured general (-1) writes into a spare last column: a write of False to tile 0
+        # would race with a live general's True there (scatter_ keeps an arbitrary one).
+        n = self.num_tiles
+        flat = torch.zeros(self.batch_size, n + 1, dtype=torch.bool, device=self.device)
+        flat.scatter_(1, torch.where(self.generals >= 0, self.generals, n), True)
+        return flat[:, :n].reshape(self.cities.shape)
 
     def land(self) -> Tensor:
         """int64 (B, P): tiles owned by each player."""
