@@ -141,13 +141,20 @@ def move_order(state: GameState, moves: DecodedMoves, config: EngineConfig) -> T
     src, dst, moving = moves.source, moves.dest, moves.is_move
     both = moving.all(dim=1)
     chase0 = dst[:, 0] == src[:, 1]
-    chase1 = (dst[:, 1] == src[:, 0]) & ~chase0
+    chase1 = dst[:, 1] == src[:, 0]
     owner = state.owner.view(b, -1).long()
     own_dest = owner.gather(1, dst) == forward
-    reinforce1 = own_dest[:, 1] & ~own_dest[:, 0]
+    reinforce0, reinforce1 = own_dest[:, 0], own_dest[:, 1]
     army = state.armies.view(b, -1).gather(1, src) - 1
     larger1 = army[:, 1] > army[:, 0]
-    second_first = both & ~chase0 & (chase1 | reinforce1 | (~own_dest.any(1) & larger1))
+    # Each criterion decides only when it tells the players apart (both chasing, or both
+    # reinforcing, falls through to the next one), as generals-bots does.
+    tie_chase = chase0 == chase1
+    second_first = both & (
+        (chase1 & ~chase0)
+        | (tie_chase & reinforce1 & ~reinforce0)
+        | (tie_chase & (reinforce0 == reinforce1) & larger1)
+    )
     return torch.where(second_first.unsqueeze(1), forward.flip(1), forward)
 
 
