@@ -621,10 +621,10 @@ def test_rule_13_capture_leaves_the_general_on_tile_0_growing() -> None:
 
 
 @pytest.mark.parametrize("tick", [0, 1])
-def test_rule_11_generals_bots_order_both_chasing_falls_through_to_larger_army(tick: int) -> None:
-    # A swap: each moves onto the other's source. Chasing does not tell them apart, so the larger
-    # army (player 1's 10, moving half) goes first, as in generals-bots: it takes (0,1) with
-    # 5 - 4 = 1 and player 0's move is void. (Player 0 first would leave (0,1) 2 and (0,2) 4.)
+def test_rule_11_generals_bots_order_both_chasing_player_0_first(tick: int) -> None:
+    # A swap: each moves onto the other's source. generals-bots 2.5.0 checks player 0's chase
+    # first, so player 0 goes first although player 1 moves the larger army: 3 vs 10 leaves
+    # (0,2) 7, whose half (3) then takes (0,1) holding 1. (Player 1 first: (0,1) 1, (0,2) 5.)
     state = put(new_game("A...B"), {(0, 1): (0, 4), (0, 2): (1, 10)}, tick=tick)
     after = play(state, move(state, 0, 1, RIGHT), move(state, 0, 2, LEFT, half=True), config=P0_FIRST)
-    assert [tile(after, 0, c) for c in (1, 2)] == [(1, 1), (1, 5)]
+    assert [tile(after, 0, c) for c in (1, 2)] == [(1, 2), (1, 4)]

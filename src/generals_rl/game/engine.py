@@ -141,20 +141,15 @@ def move_order(state: GameState, moves: DecodedMoves, config: EngineConfig) -> T
     src, dst, moving = moves.source, moves.dest, moves.is_move
     both = moving.all(dim=1)
     chase0 = dst[:, 0] == src[:, 1]
-    chase1 = dst[:, 1] == src[:, 0]
+    chase1 = (dst[:, 1] == src[:, 0]) & ~chase0
     owner = state.owner.view(b, -1).long()
     own_dest = owner.gather(1, dst) == forward
-    reinforce0, reinforce1 = own_dest[:, 0], own_dest[:, 1]
+    reinforce1 = own_dest[:, 1] & ~own_dest[:, 0]
     army = state.armies.view(b, -1).gather(1, src) - 1
     larger1 = army[:, 1] > army[:, 0]
-    # Each criterion decides only when it tells the players apart (both chasing, or both
-    # reinforcing, falls through to the next one), as generals-bots does.
-    tie_chase = chase0 == chase1
-    second_first = both & (
-        (chase1 & ~chase0)
-        | (tie_chase & reinforce1 & ~reinforce0)
-        | (tie_chase & (reinforce0 == reinforce1) & larger1)
-    )
+    # As generals-bots 2.5.0's compute_agent_order: player 0 chasing wins even when both chase,
+    # any reinforcing player goes before the others (player 0 first when both reinforce).
+    second_first = both & ~chase0 & (chase1 | reinforce1 | (~own_dest.any(1) & larger1))
     return torch.where(second_first.unsqueeze(1), forward.flip(1), forward)
 
 
