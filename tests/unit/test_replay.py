@@ -479,3 +479,49 @@ def test_recorder_checks_its_inputs() -> None:
     other = initial_state(Maps.from_string("A..\n..B"))
     with pytest.raises(ValueError, match="does not match"):
         recorder.record(GameState.cat([other, other]), torch.zeros(2, 2, dtype=torch.int64))
+
+
+# -- grl replay ------------------------------------------------------------------------------
+
+
+def test_cli_commands(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from generals_rl.cli.main import app
+
+    replay = small_replay(moves=(Move(0, 0, 1, False, 2), Move(1, 11, 10, False, 2)), afks=(Afk(1, 6),))
+    path = replay.save(tmp_path / "small.gior")
+    runner = CliRunner()
+    traced = runner.invoke(app, ["replay", "trace", str(path)])
+    assert traced.exit_code == 0
+    lines = [json.loads(line) for line in traced.output.splitlines()]
+    assert [line["tick"] for line in lines] == list(range(1, 8)) and lines[-1]["alive"] == 1
+    assert lines[0] == next(iter(trace_lines(replay)))
+    longer = runner.invoke(app, ["replay", "trace", str(path), "--max-ticks", "3"])
+    assert len(longer.output.splitlines()) == 3
+    info = runner.invoke(app, ["replay", "info", str(path)])
+    assert info.exit_code == 0 and "won by 0 (a)" in info.output and "tick 7" in info.output
+    shown = runner.invoke(app, ["replay", "show", str(path), "--delay", "0"])
+    assert shown.exit_code == 0 and "tick 7" in shown.output
+    one = runner.invoke(app, ["replay", "show", str(path), "--tick", "4", "--fog", "1"])
+    assert one.exit_code == 0 and "tick 4" in one.output
+
+
+@pytest.mark.parametrize("command", ["trace", "show", "info"])
+def test_cli_bad_files_exit_2_with_one_line(tmp_path: Path, command: str) -> None:
+    from typer.testing import CliRunner
+
+    from generals_rl.cli.main import app
+
+    runner = CliRunner()
+    bad = tmp_path / "bad.gioreplay"
+    bad.write_text('{"version": 5, "id": "x"}', encoding="utf-8")
+    for path, message in [(bad, "'mapWidth' is missing"), (tmp_path / "none.gior", "cannot read")]:
+        result = runner.invoke(app, ["replay", command, str(path)])
+        assert result.exit_code == 2
+        assert result.output.strip().count("\n") == 0 and message in result.output
+        assert "Traceback" not in result.output
+    fogged = runner.invoke(
+        app, ["replay", "show", str(small_replay().save(tmp_path / "s.gior")), "--fog", "5"]
+    )
+    assert fogged.exit_code == 2 and "players 0..1" in fogged.output
