@@ -88,6 +88,7 @@ def test_format_is_read_from_content(tmp_path: Path) -> None:
     (tmp_path / "looks-like.gior").write_text("  \n" + replay.to_gioreplay(), encoding="utf-8")
     assert load_replay(tmp_path / "looks-like.gioreplay") == replay
     assert load_replay(tmp_path / "looks-like.gior") == replay
+    assert Replay.from_bytes(b"\xef\xbb\xbf" + replay.to_gioreplay().encode()) == replay
 
 
 def test_version5_json_keeps_teams_null_and_omits_absent_fields() -> None:

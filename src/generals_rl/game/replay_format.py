@@ -256,7 +256,7 @@ class Replay:
     def from_bytes(data: bytes) -> Replay:
         """Parse either format, told apart by content: a JSON object is a ``.gioreplay``,
         anything else is tried as a ``.gior``."""
-        stripped = data.lstrip()
+        stripped = data.removeprefix(b"\xef\xbb\xbf").lstrip()  # a UTF-8 byte order mark, then space
         json_error = None
         if stripped.startswith(b"{"):
             try:
