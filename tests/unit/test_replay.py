@@ -526,3 +526,29 @@ def test_cli_bad_files_exit_2_with_one_line(tmp_path: Path, command: str) -> Non
         app, ["replay", "show", str(small_replay().save(tmp_path / "s.gior")), "--fog", "5"]
     )
     assert fogged.exit_code == 2 and "players 0..1" in fogged.output
+
+
+def test_leavers_through_step_replay_exactly_on_even_and_odd_ticks() -> None:
+    # C leaves on an even tick, D on an odd one; both are neutralized at once, before growth,
+    # the way the replay format applies AFK records: every tick must match.
+    maps = Maps.cat([Maps.from_string("A.B..C.D")] * 2)
+    config = EngineConfig(max_ticks=200)
+    leaving_at = {(0, 20): 2, (0, 33): 3, (1, 7): 3, (1, 44): 2}
+    recorder = ReplayRecorder(maps, ["a", "b", "c", "d"], config)
+    state = initial_state(maps)
+    live: list[list[Snapshot]] = [[], []]
+    while not bool(state.done.all()):
+        actions = scripted(state)
+        leave = torch.zeros_like(state.alive)
+        for (game, tick), player in leaving_at.items():
+            leave[game, player] |= int(state.tick[game]) == tick
+        recorder.record(state, actions, leave)
+        playing = (~state.done).tolist()
+        state = step(state, actions, config, leave=leave)
+        for b in range(2):
+            if playing[b]:
+                live[b].append(snapshot(state, b))
+    replays = recorder.replays(state)
+    assert [a.turn for a in replays[0].afks] == [20, 20, 33, 33]
+    assert bool(state.cities[0, 0, 5]) and int(state.owner[0, 0, 5]) == -1  # C's general: neutral city
+    assert_replays_match(replays, live, config.max_ticks)

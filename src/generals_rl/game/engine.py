@@ -98,10 +98,14 @@ def decode_actions(actions: Tensor, height: int, width: int) -> DecodedMoves:
     return DecodedMoves(is_move=in_range & on_board, source=source, dest=dest, half=half)
 
 
-def step(state: GameState, actions: Tensor, config: EngineConfig | None = None) -> GameState:
+def step(
+    state: GameState, actions: Tensor, config: EngineConfig | None = None, leave: Tensor | None = None
+) -> GameState:
     """Play one tick of every game. ``actions`` is int (B, P); finished games stay as they are.
 
-    Moves of eliminated players, and moves that break RULES 6, are no-ops.
+    Moves of eliminated players, and moves that break RULES 6, are no-ops. ``leave`` (bool (B, P))
+    marks players that leave, surrender or go AFK this tick: after the moves and before growth
+    (where replays put AFK records, RULES 23) they are eliminated and neutralized (RULES 14).
     """
     config = config or EngineConfig()
     if actions.shape != (state.batch_size, state.num_players):
@@ -124,6 +128,10 @@ def step(state: GameState, actions: Tensor, config: EngineConfig | None = None) 
             moves.half.gather(1, pick).squeeze(1),
             moves.is_move.gather(1, pick).squeeze(1) & state.alive.gather(1, pick).squeeze(1) & playing,
         )
+    if leave is not None:
+        leaving = leave.to(state.device) & state.alive & playing.unsqueeze(1)
+        state.alive.copy_(state.alive & ~leaving)
+        neutralize_players(state, leaving)
     advance_tick(state, config, playing)
     return state
 

@@ -50,14 +50,16 @@ standing (``eliminate(neutralize=False)``); eliminated with no land (captured or
 class ReplayRecorder:
     """Records B live games (the maps they started from) as B replays.
 
-    Call ``record(state, actions)`` before every ``engine.step(state, actions, config)``, with
-    the same config; then ``replays(final_state)`` or ``save(final_state, directory)``.
+    Call ``record(state, actions, leave)`` before every ``engine.step(state, actions, config,
+    leave)``, with the same config; then ``replays(final_state)`` or ``save(final_state, directory)``.
 
-    Players taken out by ``engine.eliminate`` between ticks are exported as AFK records (RULES
-    14): one when the player leaves, a second when its land is neutralized; they carry the
-    previous tick, so that they apply before the leaver's next move would have. That is exact
-    for ``eliminate(neutralize=False)``; for ``neutralize=True`` after an even tick, the leaver's
-    generals and cities grew once in the live game before turning neutral and do not in the replay.
+    Players that leave through ``step``'s ``leave`` are exported as two AFK records of that tick
+    (the first eliminates, the second neutralizes, RULES 14 and 23): exact. Players taken out by
+    ``engine.eliminate`` between ticks are exported the same way with the previous tick, so that
+    they apply before the leaver's next move would have. That is exact for
+    ``eliminate(neutralize=False)``; for ``neutralize=True`` after an even tick, the leaver's
+    generals and cities grew once in the live game before turning neutral and do not in the
+    replay — live games should remove leavers through ``step``.
     """
 
     def __init__(self, maps: Maps, names: list[str], config: EngineConfig | None = None) -> None:
@@ -81,14 +83,17 @@ class ReplayRecorder:
             inside, rows * real_w + cols, torch.full_like(inside, -1, dtype=torch.int64)
         )
 
-    def record(self, state: GameState, actions: torch.Tensor) -> None:
-        """Log the moves ``actions`` (int (B, P)) will make in ``state``, in execution order."""
+    def record(self, state: GameState, actions: torch.Tensor, leave: torch.Tensor | None = None) -> None:
+        """Log the moves ``actions`` (int (B, P)) will make in ``state``, in execution order, and
+        the players ``leave`` (bool (B, P)) takes out after them."""
         if (state.batch_size, state.num_players) != (self.maps.batch_size, self.maps.num_players) or (
             state.height,
             state.width,
         ) != self.maps.shape:
             raise ValueError("the state does not match the recorder's maps (batch, players or board)")
         self._observe(state)
+        if leave is not None:
+            self._leave(state, leave)
         moves = decode_actions(actions.to(state.device), state.height, state.width)
         order = move_order(state, moves, self.config)
         alive = state.alive.gather(1, order)
@@ -113,6 +118,14 @@ class ReplayRecorder:
         )
         for g, player, src, dst, is50, tick in rows.t().tolist():
             self._moves[g].append(Move(index=player, start=src, end=dst, is50=bool(is50), turn=tick))
+
+    def _leave(self, state: GameState, leave: torch.Tensor) -> None:
+        """Two AFK records of this tick for every live player that leaves (applied after moves)."""
+        leaving = (leave.to(state.device) & state.alive & ~state.done.unsqueeze(1)).cpu()
+        ticks = state.tick.cpu().tolist()
+        for b, p in leaving.nonzero().tolist():
+            self._afks[b].extend([Afk(index=p, turn=ticks[b]), Afk(index=p, turn=ticks[b])])
+            self._standing[b][p] = _GONE
 
     def _observe(self, state: GameState) -> None:
         """Turn eliminations since the last look into AFK records (captures need none: the
