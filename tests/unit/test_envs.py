@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import re
 import warnings
 from collections.abc import Iterator
+from pathlib import Path
 
 import gymnasium as gym
 import numpy as np
@@ -398,3 +400,15 @@ def test_parallel_env_truncation_ends_the_game_for_everyone() -> None:
         _, _, term, trunc, _ = env.step({a: 0 for a in env.agents})
     assert trunc == {"player_0": True, "player_1": True} and not any(term.values())
     assert env.agents == []
+
+
+# ---------------------------------------------------------------- docs
+
+
+def test_docs_snippets_run() -> None:
+    """Every python block of docs/envs.md runs as written."""
+    text = (Path(__file__).parents[2] / "docs" / "envs.md").read_text(encoding="utf-8")
+    blocks = re.findall(r"```python\n(.*?)```", text, flags=re.S)
+    assert len(blocks) == 3
+    for block in blocks:
+        exec(compile(block, "docs/envs.md", "exec"), {})

@@ -158,7 +158,7 @@ class GeneralsVectorEnv(VectorEnv):
             raise TypeError(
                 f"seed must be an int or None (one seed for the batch), got {type(seed).__name__}"
             )
-        super().reset(seed=seed)
+        super().reset(seed=None if seed is None else int(seed))
         if seed is not None or self.games.pool is None:
             self.games.seed(self.np_random)
         self.games.reset()
