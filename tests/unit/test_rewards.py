@@ -1,0 +1,105 @@
+"""Rewards: the outcome (+1 / -1 / 0) and potential-based shaping as rewards.py documents it."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from generals_rl.game import EngineConfig, GameState, Maps, encode_action, initial_state, observe, step
+from generals_rl.game.engine import eliminate
+from generals_rl.game.rewards import RewardConfig, outcome, potential, rewards
+
+SHAPED = RewardConfig(land=0.5, army=0.3, city=0.2, gamma=1.0)
+
+
+def game(text: str, teams: list[int] | None = None) -> GameState:
+    return initial_state(Maps.from_string(text), None if teams is None else torch.tensor(teams))
+
+
+def put(state: GameState, tiles: dict[tuple[int, int], tuple[int, int]]) -> GameState:
+    state = state.clone()
+    for (r, c), (who, army) in tiles.items():
+        state.owner[0, r, c] = who
+        state.armies[0, r, c] = army
+    return state
+
+
+def test_outcome_win_loss_draw_and_playing() -> None:
+    state = put(game("AB."), {(0, 0): (0, 5)})
+    assert outcome(state).tolist() == [[0.0, 0.0]]
+    won = step(state, torch.tensor([[int(encode_action(0, 3, False, 3)), 0]]))
+    assert outcome(won).tolist() == [[1.0, -1.0]]
+    drawn = step(state, torch.zeros(1, 2, dtype=torch.int64), EngineConfig(max_ticks=1))
+    assert bool(drawn.done[0]) and outcome(drawn).tolist() == [[0.0, 0.0]]
+
+
+def test_outcome_by_team() -> None:
+    state = game("A.C\n...\nB.D", teams=[0, 1, 0, 1])
+    over = eliminate(state, torch.tensor([[False, True, False, True]]))
+    assert outcome(over).tolist() == [[1.0, -1.0, 1.0, -1.0]]
+
+
+def test_potential_is_the_documented_weighted_sum_of_shares() -> None:
+    # Player 0: land 4 (general, city, two plain), army 1+9+5+0; player 1: land 2, army 20+10.
+    state = game("A2.\n..B\n...")
+    state = put(state, {(0, 1): (0, 9), (0, 2): (0, 5), (1, 0): (0, 0), (1, 2): (1, 20), (2, 2): (1, 10)})
+    phi = potential(state, SHAPED)[0].tolist()
+    land = [4 / 6, 2 / 6]
+    army = [15 / 45, 30 / 45]
+    city = [1.0, 0.0]  # generals are not cities
+    expected = [0.5 * land[p] + 0.3 * army[p] + 0.2 * city[p] for p in range(2)]
+    assert phi == pytest.approx(expected, abs=1e-6)
+    # A captured general counts as a city of its new owner.
+    captured = state.clone()
+    captured.cities[0, 1, 2] = True
+    captured.generals[0, 1] = -1
+    assert potential(captured, RewardConfig(city=1.0))[0].tolist() == pytest.approx([0.5, 0.5])
+
+
+def test_potential_share_is_zero_when_nobody_has_any() -> None:
+    state = game("A.\n.B")  # no cities at all
+    assert potential(state, RewardConfig(city=1.0)).tolist() == [[0.0, 0.0]]
+    assert potential(state, RewardConfig()).tolist() == [[0.0, 0.0]]
+
+
+def test_shaped_reward_formula_on_one_transition() -> None:
+    config = RewardConfig(land=1.0, army=0.5, gamma=0.9)
+    before = put(game("A...B"), {(0, 0): (0, 6)})
+    after = step(before, torch.tensor([[int(encode_action(0, 3, False, 5)), 0]]))
+    expected = 0.9 * potential(after, config) - potential(before, config)
+    assert torch.allclose(rewards(before, after, config), expected)
+    assert rewards(before, after).tolist() == [[0.0, 0.0]]  # unshaped: the outcome only
+
+
+def test_finished_games_earn_nothing() -> None:
+    state = put(game("AB."), {(0, 0): (0, 5)})
+    over = step(state, torch.tensor([[int(encode_action(0, 3, False, 3)), 0]]))
+    # The terminal transition: the outcome minus phi(before); no potential after the end.
+    expected = outcome(over) - potential(state, SHAPED)
+    assert torch.allclose(rewards(state, over, SHAPED), expected)
+    assert expected.tolist() != outcome(over).tolist()
+    later = step(over, torch.zeros(1, 2, dtype=torch.int64))
+    assert rewards(over, later, SHAPED).tolist() == [[0.0, 0.0]]
+
+
+@settings(max_examples=8, deadline=None)
+@given(seed=st.integers(0, 2**31), max_ticks=st.sampled_from([20, 60]))
+def test_shaped_rewards_telescope_to_outcome_minus_initial_potential(seed: int, max_ticks: int) -> None:
+    """With gamma = 1, sum_t r_t = outcome(final) - phi(s0): the shaping adds nothing over a game."""
+    maps = Maps.cat([Maps.from_string(t) for t in ("A1.\n..B", "AB\n..", "A.x..\n.....\n..#.B")])
+    state = initial_state(maps)
+    first = state
+    config = EngineConfig(max_ticks=max_ticks)
+    gen = torch.Generator().manual_seed(seed)
+    total = torch.zeros(state.batch_size, state.num_players)
+    while not bool(state.done.all()):
+        mask = observe(state).action_mask.float()
+        mask[..., 0] = 0.05  # mostly move
+        actions = torch.multinomial(mask.flatten(0, 1), 1, generator=gen).view(state.batch_size, -1)
+        after = step(state, actions, config)
+        total += rewards(state, after, SHAPED)
+        state = after
+    expected = outcome(state) - potential(first, SHAPED)
+    assert torch.allclose(total, expected, atol=1e-4)
