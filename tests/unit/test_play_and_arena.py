@@ -99,6 +99,13 @@ def test_grl_play_one_game_renders_the_board() -> None:
     assert "tick 10" in result.output and "random (1)" in result.output
 
 
+@pytest.mark.parametrize("size", ["6x6", "8x8", "32x32"])
+def test_grl_play_small_and_large_generated_maps(size: str) -> None:
+    args = ["play", "--p1", "random", "--p2", "random", "--size", size, "--games", "2", "--max-ticks", "5"]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [
@@ -106,6 +113,8 @@ def test_grl_play_one_game_renders_the_board() -> None:
         (["--size", "2x2"], "each side must lie in 4..64"),
         (["--p1", "nobody"], "unknown agent 'nobody'"),
         (["--move-order", "sideways"], "move_order must be"),
+        (["--size", "10x12"], "generated maps are square"),
+        (["--size", "4x4", "--players", "8"], "try a larger --size"),
     ],
 )
 def test_grl_play_bad_options_fail_with_a_clear_message(args: list[str], message: str) -> None:

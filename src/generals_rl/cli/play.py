@@ -15,7 +15,7 @@ from rich.table import Table
 from generals_rl.agents import make_agent
 from generals_rl.agents.arena import MatchResult, play_games
 from generals_rl.cli.render import render_game
-from generals_rl.game import EngineConfig, GameState, MapConfig, Maps, generate_maps
+from generals_rl.game import EngineConfig, GameState, MapConfig, MapError, Maps, generate_maps
 from generals_rl.stats import wilson_interval
 
 console = Console()
@@ -45,10 +45,13 @@ def make_maps(
     config = MapConfig.generalsio_1v1() if players == 2 else MapConfig.ffa(players)
     if size is not None:
         h, w = size
-        config = MapConfig(**{**config.__dict__, "side": (min(h, w), min(h, w))})
         if h != w:
             raise typer.BadParameter("generated maps are square: use --size NxN")
-    return generate_maps(games, config, seed=seed)
+        config = config.with_side(h)
+    try:
+        return generate_maps(games, config, seed=seed)
+    except MapError as error:
+        raise typer.BadParameter(f"{error} (try a larger --size or fewer --players)") from None
 
 
 def results_table(result: MatchResult) -> Table:

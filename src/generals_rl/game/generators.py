@@ -78,8 +78,23 @@ class MapConfig:
         )
 
     def with_side(self, side: int) -> MapConfig:
-        """The same config on square maps of one fixed side."""
-        return dataclasses.replace(self, side=(side, side))
+        """The same config on square maps of one fixed side. On maps smaller than the config's,
+        the city count and fair room shrink with the area, distances with the side."""
+        scale = min(1.0, side / self.side[0])
+        if scale == 1.0:
+            return dataclasses.replace(self, side=(side, side))
+        area = scale * scale
+        return dataclasses.replace(
+            self,
+            side=(side, side),
+            cities=(round(self.cities[0] * area), round(self.cities[1] * area)),
+            min_distance=(
+                max(2, int(self.min_distance[0] * scale)),
+                max(2, int(self.min_distance[1] * scale)),
+            ),
+            fair_radius=max(2, round(self.fair_radius * scale)),
+            min_room=max(1, round(self.min_room * area)),
+        )
 
 
 def _uniform_int(low: int, high: int, n: int, gen: torch.Generator, device: torch.device) -> Tensor:
