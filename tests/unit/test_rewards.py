@@ -49,13 +49,14 @@ def test_potential_is_the_documented_weighted_sum_of_shares() -> None:
     land = [4 / 6, 2 / 6]
     army = [15 / 45, 30 / 45]
     city = [1.0, 0.0]  # generals are not cities
-    expected = [0.5 * land[p] + 0.3 * army[p] + 0.2 * city[p] for p in range(2)]
+    raw = [0.5 * land[p] + 0.3 * army[p] + 0.2 * city[p] for p in range(2)]
+    expected = [value - sum(raw) / 2 for value in raw]  # centred: the potentials sum to zero
     assert phi == pytest.approx(expected, abs=1e-6)
     # A captured general counts as a city of its new owner.
     captured = state.clone()
     captured.cities[0, 1, 2] = True
     captured.generals[0, 1] = -1
-    assert potential(captured, RewardConfig(city=1.0))[0].tolist() == pytest.approx([0.5, 0.5])
+    assert potential(captured, RewardConfig(city=1.0))[0].tolist() == pytest.approx([0.0, 0.0])
 
 
 def test_potential_share_is_zero_when_nobody_has_any() -> None:
@@ -103,3 +104,18 @@ def test_shaped_rewards_telescope_to_outcome_minus_initial_potential(seed: int, 
         state = after
     expected = outcome(state) - potential(first, SHAPED)
     assert torch.allclose(total, expected, atol=1e-4)
+
+
+def test_shaped_1v1_rewards_are_zero_sum_every_tick() -> None:
+    maps = Maps.cat([Maps.from_string(t) for t in ("A1.\n..B", "A.x..\n.....\n..#.B")])
+    state = initial_state(maps)
+    config = RewardConfig(land=0.5, army=0.3, city=0.2, gamma=0.99)
+    gen = torch.Generator().manual_seed(1)
+    for _ in range(60):
+        mask = observe(state).action_mask.float()
+        actions = torch.multinomial(mask.flatten(0, 1), 1, generator=gen).view(state.batch_size, -1)
+        after = step(state, actions, EngineConfig(max_ticks=50))
+        reward = rewards(state, after, config)
+        assert torch.allclose(reward.sum(dim=1), torch.zeros(2), atol=1e-6)
+        assert bool((potential(after, config) != 0).any()) or bool(after.done.all())
+        state = after

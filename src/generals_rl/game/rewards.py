@@ -1,11 +1,13 @@
 """Rewards: +1 for a win, -1 for a loss, 0 for a draw, plus optional potential-based shaping.
 
 Shaping (Ng, Harada and Russell, 1999) never changes which policies are optimal. The potential of
-player p is a weighted sum of its shares of land, army and cities:
+player p is a weighted sum of its shares of land, army and cities, centred on the players' mean
+so that the potentials of a game sum to zero (shaped 1v1 rewards stay zero-sum):
 
-    phi_p(s) = land_w * land_p / sum_q land_q
-             + army_w * army_p / sum_q army_q
-             + city_w * cities_p / sum_q cities_q          (a share is 0 when its sum is 0)
+    share_p(x) = x_p / sum_q x_q                           (0 for everyone when the sum is 0)
+    phi_p(s)   = land_w * (share_p(land)   - 1/P sum_q share_q(land))
+               + army_w * (share_p(army)   - 1/P sum_q share_q(army))
+               + city_w * (share_p(cities) - 1/P sum_q share_q(cities))
 
 and the reward for a transition s -> s' is
 
@@ -48,8 +50,10 @@ def outcome(state: GameState) -> Tensor:
 
 
 def _share(values: Tensor) -> Tensor:
+    """Each player's share of ``values`` (B, P), minus the mean share of the game."""
     total = values.sum(dim=1, keepdim=True)
-    return torch.where(total > 0, values / total.clamp(min=1), torch.zeros_like(values))
+    share = torch.where(total > 0, values / total.clamp(min=1), torch.zeros_like(values))
+    return share - share.mean(dim=1, keepdim=True)
 
 
 def potential(state: GameState, config: RewardConfig) -> Tensor:
