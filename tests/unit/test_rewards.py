@@ -111,11 +111,13 @@ def test_shaped_1v1_rewards_are_zero_sum_every_tick() -> None:
     state = initial_state(maps)
     config = RewardConfig(land=0.5, army=0.3, city=0.2, gamma=0.99)
     gen = torch.Generator().manual_seed(1)
+    shaped_ticks = 0
     for _ in range(60):
         mask = observe(state).action_mask.float()
         actions = torch.multinomial(mask.flatten(0, 1), 1, generator=gen).view(state.batch_size, -1)
         after = step(state, actions, EngineConfig(max_ticks=50))
         reward = rewards(state, after, config)
         assert torch.allclose(reward.sum(dim=1), torch.zeros(2), atol=1e-6)
-        assert bool((potential(after, config) != 0).any()) or bool(after.done.all())
+        shaped_ticks += int(bool((reward != 0).any()))
         state = after
+    assert shaped_ticks > 10  # the shaping was at work, not only zero
