@@ -14,8 +14,8 @@ from rich.table import Table
 
 from generals_rl.agents import make_agent
 from generals_rl.agents.arena import MatchResult, play_games
-from generals_rl.cli.render import render_game
 from generals_rl.game import EngineConfig, GameState, MapConfig, MapError, Maps, generate_maps
+from generals_rl.render import render_game
 from generals_rl.stats import wilson_interval
 
 console = Console()

@@ -15,9 +15,9 @@ from rich.live import Live
 from rich.table import Table
 from rich.text import Text
 
-from generals_rl.cli.render import PLAYER_COLORS, render_game
 from generals_rl.game.replay import Replay, ReplayError, ReplaySimulator, load_replay, trace_line
 from generals_rl.game.state import GameState
+from generals_rl.render import PLAYER_COLORS, render_game
 
 replay_app = typer.Typer(
     help="Official generals.io replays (.gioreplay JSON or .gior): trace, watch, summarize.",

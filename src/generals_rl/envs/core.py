@@ -27,13 +27,14 @@ from rich.console import Console
 from torch import Tensor
 
 from generals_rl.agents import Agent, make_agent
-from generals_rl.cli.render import render_game
+from generals_rl.game.autoreset import FixedMaps, new_games, restart_games
 from generals_rl.game.engine import EngineConfig, num_actions, step
 from generals_rl.game.generators import MapConfig, MapPool
-from generals_rl.game.maps import Maps, initial_state
+from generals_rl.game.maps import Maps
 from generals_rl.game.observations import PLANES, Observation, observe
 from generals_rl.game.rewards import RewardConfig, rewards
 from generals_rl.game.state import MAX_PLAYERS, GameState
+from generals_rl.render import render_game
 
 BOARD_CHANNELS: tuple[str, ...] = (*PLANES, "army")
 """Channels of the ``board`` observation, in order."""
@@ -127,19 +128,6 @@ def render_ansi(state: GameState, game: int, names: list[str]) -> str:
     console = Console(file=out, force_terminal=True, color_system="256", width=max(80, 3 * state.width + 1))
     console.print(render_game(state, game, names), end="")
     return out.getvalue()
-
-
-class FixedMaps:
-    """Given maps played in turn, the same interface as ``MapPool.take``."""
-
-    def __init__(self, maps: Maps) -> None:
-        self.maps = maps
-        self._next = 0
-
-    def take(self, k: int) -> Maps:
-        index = (torch.arange(k) + self._next) % self.maps.batch_size
-        self._next = (self._next + k) % self.maps.batch_size
-        return self.maps.select(index.to(self.maps.mountains.device))
 
 
 @dataclass(frozen=True)
@@ -237,7 +225,7 @@ class GameBatch:
         if self.pool is None:
             raise RuntimeError("call seed() before reset()")
         if games is None or self.state is None:
-            self.state = initial_state(self.pool.take(self.games).to(self.device))
+            self.state = new_games(self.games, self.pool).to(self.device)
             index = torch.arange(self.games, device=self.device)
             for bot in self.bots:
                 bot.reset()
@@ -245,9 +233,7 @@ class GameBatch:
             index = games.nonzero().flatten()
             if len(index) == 0:
                 return
-            fresh = initial_state(self.pool.take(len(index)).to(self.device))
-            for name, tensor in self.state.tensors().items():
-                tensor[index] = getattr(fresh, name)
+            self.state = restart_games(self.state, games, self.pool)
             for bot in self.bots:
                 bot.reset(games)
         if self.has_bots:
