@@ -77,6 +77,8 @@ def model_order(g: Game, moves: list[Move | None], mode: str) -> list[int]:
         return [0, 1]
     src = [(m[0], m[1]) for m in moves if m]
     dst = [(m[0] + DIRS[m[2]][0], m[1] + DIRS[m[2]][1]) for m in moves if m]
+    if any(not (0 <= r < g.h and 0 <= c < g.w) for r, c in dst):
+        return [0, 1]  # a move off the board counts as a pass
     if dst[0] == src[1]:
         return [0, 1]
     if dst[1] == src[0]:
