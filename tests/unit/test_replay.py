@@ -102,7 +102,7 @@ def test_version5_json_keeps_teams_null_and_omits_absent_fields() -> None:
     [
         (lambda o: o.pop("mapWidth"), "'mapWidth' is missing"),
         (lambda o: o.update(mapWidth="4"), "'mapWidth' must be an integer"),
-        (lambda o: o.update(mapHeight=0), "'mapHeight' must lie in 1..512"),
+        (lambda o: o.update(mapHeight=0), "'mapHeight' must lie in 1..64"),
         (lambda o: o.update(generals=[0, 99]), "'generals[1]' must lie in 0..11"),
         (lambda o: o.update(cityArmies=[]), "'cityArmies' has 0 values for 1 cities"),
         (lambda o: o.update(usernames=["a"]), "'usernames' has 1 names for 2 generals"),

@@ -23,8 +23,8 @@ from generals_rl.game.state import DIRECTIONS, NEUTRAL, GameState
 MoveOrder = Literal["alternating", "generals-bots"]
 
 MAX_TICKS_LIMIT = 100_000
-"""Largest truncation limit: with at most 64x64 tiles and garrisons up to 1e6, no army can pass
-int32 in that many ticks (a tile gains at most one army a tick from growth)."""
+"""Largest truncation limit; with ``maps.MAX_SIDE`` and ``maps.MAX_INITIAL_ARMY`` it keeps every
+army below int32's limit (the bound is worked out in ``maps.MAX_INITIAL_ARMY``)."""
 
 RULES_VERSION = 1
 """Bumped whenever a rule changes what a game does; recorded in exported replays."""

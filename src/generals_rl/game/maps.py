@@ -22,8 +22,15 @@ from torch import Tensor
 
 from generals_rl.game.state import MAX_PLAYERS, NEUTRAL, GameState
 
-MAX_INITIAL_ARMY = 1_000_000
-"""Largest garrison a map may hold; with the tick limit this keeps armies far from int32 overflow."""
+MAX_SIDE = 64
+"""Largest map side the engine plays (64x64 = 4,096 tiles)."""
+
+MAX_INITIAL_ARMY = 100_000
+"""Largest starting army of a tile. No army can reach int32's limit: player armies come only from
+the generals' 1 and growth (combat destroys army, and taking a neutral tile costs its army), so a
+tile holds at most its garrison or 8 + tiles * (ticks / 2 + ticks / 50), about 2.1e8 on 64x64
+tiles in the engine's 100,000-tick limit."""
+
 
 CITY_CHARS = "0123456789x"
 
@@ -185,6 +192,9 @@ class Maps:
 
     def validate(self) -> None:
         """Raise ``MapError`` unless every map is playable: generals on free tiles, all reachable."""
+        h, w = self.shape
+        if h > MAX_SIDE or w > MAX_SIDE:
+            raise MapError(f"maps can be at most {MAX_SIDE}x{MAX_SIDE}, got a {h}x{w} board")
         if int(self.armies.min()) < 0 or int(self.armies.max()) > MAX_INITIAL_ARMY:
             raise MapError(f"starting armies must lie in 0..{MAX_INITIAL_ARMY}")
         reach = reachable_from(self.generals[:, :1], ~self.mountains)

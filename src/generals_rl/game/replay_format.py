@@ -20,10 +20,7 @@ import torch
 
 from generals_rl.game.engine import MAX_TICKS_LIMIT
 from generals_rl.game.lzstring import LZStringError, compress_to_uint8array, decompress_from_uint8array
-from generals_rl.game.maps import MAX_INITIAL_ARMY, Maps
-
-MAX_SIDE = 512
-"""Largest map side accepted."""
+from generals_rl.game.maps import MAX_INITIAL_ARMY, MAX_SIDE, Maps
 
 MAX_REPLAY_PLAYERS = 16
 """Most players a replay may hold (custom generals.io games allow 16)."""
