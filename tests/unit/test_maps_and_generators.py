@@ -288,3 +288,10 @@ def test_ffa_maps_for_3_to_8_players(players: int) -> None:
             for other in generals[i + 1 :]:
                 assert dist.get(other, -1) >= config.min_distance[0]
         maps.select(b).validate()
+
+
+def test_maps_larger_than_the_engine_plays_are_refused() -> None:
+    row = "A" + "." * 63 + "B"  # 65 tiles wide
+    with pytest.raises(MapError, match="at most 64x64"):
+        Maps.from_string(row)
+    assert Maps.from_string("A" + "." * 62 + "B").size.tolist() == [[1, 64]]
