@@ -1,4 +1,4 @@
-"""Golden: the two real 8-player replays in shared/data/replays (RULES 24) replay to their end,
+"""Golden: the two real 8-player replays (RULES 24; copies in tests/golden/data) replay to their end,
 tick for tick equal to an independent scalar implementation of RULES 23 (reference_replay.py)."""
 
 from __future__ import annotations
@@ -17,11 +17,7 @@ from generals_rl.game.replay import Afk, Replay, load_replay, simulate, trace_li
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from reference_replay import reference_trace
 
-REPLAYS = Path(__file__).resolve().parents[3] / "shared" / "data" / "replays"
-if not REPLAYS.is_dir():
-    pytest.skip(
-        f"the shared replays are not at {REPLAYS} (a checkout without shared/)", allow_module_level=True
-    )
+REPLAYS = Path(__file__).resolve().parent / "data"  # the official replays, kept in the repo
 
 # name -> (ticks to the end, winner): what replaying gives, pinned.
 EXPECTED = {"example.gioreplay": (703, 6), "output.gioreplay": (646, 4)}

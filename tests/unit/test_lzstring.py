@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from generals_rl.game.lzstring import LZStringError, compress_to_uint8array, decompress_from_uint8array
 
-REPLAYS = Path(__file__).resolve().parents[3] / "shared" / "data" / "replays"
+REPLAYS = Path(__file__).resolve().parents[1] / "golden" / "data"  # official replays, kept in the repo
 
 # Outputs of lz-string 1.4.4's compressToUint8Array (node), hex.
 KNOWN = {
@@ -69,10 +69,7 @@ def test_garbage_gives_text_or_lzstring_error(data: bytes) -> None:
 
 
 def test_official_gior_reencodes_byte_for_byte() -> None:
-    path = REPLAYS / "input.gior"
-    if not path.exists():
-        pytest.skip(f"shared replays not found at {REPLAYS}")
-    data = path.read_bytes()
+    data = (REPLAYS / "input.gior").read_bytes()
     text = decompress_from_uint8array(data)
     assert text is not None and text.startswith("[5,")
     assert compress_to_uint8array(text) == data
