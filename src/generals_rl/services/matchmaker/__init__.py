@@ -1,0 +1,1 @@
+"""Matchmaker Service (port 50052): queue pairing by rating, tournaments, opponent sampling."""
