@@ -1,0 +1,1 @@
+"""The Elo Service: ratings per player and model version, leaderboard, rating history, head-to-head."""
