@@ -61,7 +61,7 @@ def test_expected_score_values() -> None:
     assert expected_score(1500, 1500) == 0.5
     assert expected_score(1900, 1500) == pytest.approx(10 / 11)
     assert expected_score(1500, 1900) == pytest.approx(1 / 11)
-    assert 0.0 <= expected_score(-1e6, 1e6) < 1e-300 or expected_score(-1e6, 1e6) == 0.0
+    assert expected_score(-1e6, 1e6) == 0.0
     assert expected_score(1e6, -1e6) == 1.0
 
 
@@ -145,6 +145,9 @@ def test_results_are_validated() -> None:
         placement_pairs({"a": 1})
     with pytest.raises(ValueError, match="place"):
         placement_pairs({"a": 1, "b": 0})
+    with pytest.raises(ValueError, match="place"):
+        placement_pairs({"a": 1, "b": 1.5})  # type: ignore[dict-item]
+    assert placement_pairs({"a": np.int64(1), "b": np.int64(2)}) == [PairResult("a", "b", WIN)]  # type: ignore[dict-item]
     pairs = placement_pairs({"a": 2, "b": 1, "c": 3})
     assert [(p.player, p.opponent, p.score, p.weight) for p in pairs] == [
         ("a", "b", LOSS, 0.5),

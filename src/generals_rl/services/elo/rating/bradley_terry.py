@@ -7,16 +7,21 @@ counts as half a win for each side (the usual Elo convention; its log-likelihood
 
 Prior: each r_i ~ Normal(0, prior_sd^2), independently (`prior_sd` in Elo points, 1000 by
 default). It is weak: with a few dozen games a player's likelihood dominates it, but it keeps the
-estimate finite for players who never lost (or never won) and for players with no games at all.
+estimate finite for players who never lost (or never won) and for players with no games at all
+(they sit at the pool's centre: at the mode the ratings sum to 0, the prior's mean).
 
 Fit: Newton's method on the (strictly concave) log-posterior with the full Hessian and a
 backtracking line search; it converges from r = 0 for any history. The result depends only on the
 multiset of results, not on their order (per-pair totals are summed exactly with `math.fsum`).
+Cost: a dense n x n Newton system, O(n^3) per step and ~10 steps; on this 2-core machine 100 players
+and 50,000 games fit in ~0.05 s, 1,000 players and 100,000 games in ~1.5 s. Beyond a few thousand
+players, fit a window (recent versions plus fixed bots).
 
 Intervals (Laplace approximation): the posterior covariance is the inverse of the negative Hessian
 (Fisher information of the games plus the prior's precision) at the mode, and the 95% interval is
-rating +- 1.96 sd. Intervals are wide for Laplace's symmetric shape when a player won (or lost)
-nearly everything; they are still honest in width.
+rating +- 1.96 sd. On simulated round robins they cover the true ratings at about the nominal
+95% (tests/unit/test_ratings.py). For a player who won (or lost) nearly everything the posterior is
+skewed and set mostly by the prior; its symmetric Laplace interval is then only a rough guide.
 
 Anchoring (ratings are only defined up to a common shift; the fit reports them one of two ways):
 - by default the *mean rating of the players in the fit is 1500* (`mean_rating`), and an interval

@@ -8,6 +8,7 @@ whatever the number of players (the usual "pairwise Elo" for multiplayer games).
 from __future__ import annotations
 
 import math
+import numbers
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -51,7 +52,7 @@ def placement_pairs(places: Mapping[str, int]) -> list[PairResult]:
     if len(players) < 2:
         raise ValueError(f"a game needs at least two players, got {players!r}")
     for name, place in places.items():
-        if isinstance(place, bool) or not isinstance(place, int) or place < 1:
+        if isinstance(place, bool) or not isinstance(place, numbers.Integral) or place < 1:
             raise ValueError(f"place of {name!r} must be an integer >= 1, got {place!r}")
     weight = 1.0 / (len(players) - 1)
     pairs = []
