@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from generals_rl import __version__
+from generals_rl.cli.db import db_app
 from generals_rl.cli.play import play
 
 app = typer.Typer(
@@ -25,6 +26,7 @@ def _add_replay_commands() -> None:
 
 
 _add_replay_commands()
+app.add_typer(db_app, name="db")
 
 
 @app.command()

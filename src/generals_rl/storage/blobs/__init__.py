@@ -1,0 +1,1 @@
+"""The blob seam's backends: ``FileBlobStore`` (a folder) and ``S3BlobStore``; key rules in ``keys``."""

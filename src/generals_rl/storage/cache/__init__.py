@@ -1,0 +1,1 @@
+"""The cache seam's backends: ``MemoryCache`` (in process) and ``RedisCache``."""

@@ -1,0 +1,1 @@
+"""The SQL seam: typed ORM schema, engines for SQLite and PostgreSQL, and the four stores."""
