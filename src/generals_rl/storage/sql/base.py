@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime
 from typing import TypeVar
 
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
@@ -62,6 +63,11 @@ def check_text(what: str, value: str, max_length: int) -> None:
         )
     if "\x00" in value:
         raise ValueError(f"{what} must not contain NUL characters, got {value!r}")
+
+
+def check_time(what: str, value: datetime | None) -> None:
+    if value is not None and (not isinstance(value, datetime) or value.tzinfo is None):
+        raise ValueError(f"{what} must be a timezone-aware datetime, got {value!r}")
 
 
 def check_choice(what: str, value: object, allowed: tuple[str, ...]) -> None:

@@ -25,7 +25,7 @@ from generals_rl.storage.records import (
     NewGame,
     Outcome,
 )
-from generals_rl.storage.sql.base import SqlStoreBase, check_choice, check_limit, check_text
+from generals_rl.storage.sql.base import SqlStoreBase, check_choice, check_limit, check_text, check_time
 from generals_rl.storage.sql.schema import GameRow, GameSeatRow, MatchResultRow, PlayerRow, utcnow
 
 MAX_PLAYERS = 64
@@ -79,6 +79,7 @@ def _check_new(game: NewGame) -> None:
         raise ValueError(f"a game needs 1 to {MAX_PLAYERS} distinct players in seat order, got {players!r}")
     if game.mode == "1v1" and len(players) != 2:
         raise ValueError(f"a 1v1 game has exactly 2 players, got {len(players)}")
+    check_time("started_at", game.started_at)
     if not game.speed > 0:
         raise ValueError(f"the speed must be positive, got {game.speed!r}")
 
@@ -168,6 +169,8 @@ class SqlGameStore(SqlStoreBase):
             raise ValueError(f"ticks must be a non-negative integer, got {ticks!r}")
         if replay_location is not None:
             check_text("replay location", replay_location, 1024)
+        check_time("started_at", started_at)
+        check_time("ended_at", ended_at)
 
         def change(session: Session) -> Game:
             row = session.get(GameRow, game_id, with_for_update=True)

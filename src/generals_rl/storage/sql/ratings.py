@@ -7,15 +7,16 @@ import math
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, select, text
 from sqlalchemy.orm import Session
 
 from generals_rl.storage.errors import NotFoundError
 from generals_rl.storage.interfaces import RatingUpdate
 from generals_rl.storage.records import AppliedRatings, Rating, RatingChange
-from generals_rl.storage.sql.base import SqlStoreBase, check_limit
+from generals_rl.storage.sql.base import SqlStoreBase, check_limit, check_time
 from generals_rl.storage.sql.schema import GameRow, PlayerRow, RatingHistoryRow, RatingRow, utcnow
 
+_ADVISORY_SPACE = 0x67726C  # "grl": the advisory-lock key space of rating writers
 _ORDER = {"elo": RatingRow.elo, "mu": RatingRow.mu}
 
 
@@ -79,6 +80,20 @@ def _check_players(session: Session, player_ids: Iterable[str]) -> None:
         raise NotFoundError(f"no player with id {', '.join(map(repr, sorted(wanted - known)))}")
 
 
+def _lock_players(session: Session, players: Sequence[str]) -> None:
+    """Serialize rating writers per player, rated or not yet (a row lock cannot lock a row not inserted).
+    PostgreSQL: transaction-scoped advisory locks, in sorted order. SQLite: BEGIN IMMEDIATE already did."""
+    if session.get_bind().dialect.name == "postgresql":
+        for player_id in players:
+            session.execute(
+                text("SELECT pg_advisory_xact_lock(:space, hashtext(:player))"), _lock_key(player_id)
+            )
+
+
+def _lock_key(player_id: str) -> dict[str, object]:
+    return {"space": _ADVISORY_SPACE, "player": player_id}
+
+
 class SqlRatingStore(SqlStoreBase):
     """The ``RatingStore`` seam on SQL."""
 
@@ -108,11 +123,13 @@ class SqlRatingStore(SqlStoreBase):
     def apply_game(
         self, game_id: str, player_ids: Sequence[str], update: RatingUpdate, *, at: datetime | None = None
     ) -> AppliedRatings:
+        check_time("at", at)
         players = sorted(set(player_ids))  # one lock order for every writer: no deadlocks
         if len(players) != len(player_ids) or not players:
             raise ValueError(f"apply_game needs distinct player ids, got {builtins.list(player_ids)!r}")
 
         def apply(session: Session) -> AppliedRatings:
+            _lock_players(session, players)
             done = session.scalars(_game_query(game_id)).all()
             if done:
                 return AppliedRatings(False, tuple(_change(row) for row in done))
