@@ -117,9 +117,10 @@ class GameServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def StreamView(self, request, context):
-        """Streams the seat's fogged view: first the current state (tick 0 before the game starts:
-        sent when it starts), then one message per tick played, and a last message with
-        `done = true`, after which the stream ends OK. An open stream marks the seat connected;
+        """Streams the seat's fogged view: first the current view (for a PENDING game the stream
+        waits, and sends tick 0 when the game starts), then one message per tick played, and a
+        last message with `done = true` (the game FINISHED or was ABORTED), after which the
+        stream ends OK. An open stream marks the seat connected;
         in a real-time game a seat without an open stream and without moves for `afk_ticks` ticks
         is eliminated as AFK (RULES 14). In lock-step games no view is skipped. In real-time
         games a client that falls behind gets only the newest view (ticks may jump); `tick` says

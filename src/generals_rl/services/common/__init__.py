@@ -4,6 +4,7 @@ shutdown), domain errors mapped to status codes, the tensor codec, and client ch
 from generals_rl.services.common.channels import channel
 from generals_rl.services.common.errors import (
     AlreadyExists,
+    DeadlineExceeded,
     FailedPrecondition,
     InvalidArgument,
     NotFound,
@@ -19,6 +20,7 @@ from generals_rl.services.common.server import Server, ServerConfig, Service, bi
 
 __all__ = [
     "AlreadyExists",
+    "DeadlineExceeded",
     "FailedPrecondition",
     "InvalidArgument",
     "NotFound",

@@ -70,6 +70,12 @@ class ResourceExhausted(ServiceError):
     code = grpc.StatusCode.RESOURCE_EXHAUSTED
 
 
+class DeadlineExceeded(ServiceError):
+    """A documented wait ran out (a rate limiter, an idle batch of games)."""
+
+    code = grpc.StatusCode.DEADLINE_EXCEEDED
+
+
 class Unavailable(ServiceError):
     """A backend or peer service cannot be reached right now; retrying later may work."""
 
@@ -84,6 +90,7 @@ ERRORS: tuple[type[ServiceError], ...] = (
     PermissionDenied,
     Unauthenticated,
     ResourceExhausted,
+    DeadlineExceeded,
     Unavailable,
 )
 """Every concrete domain error, one per status code."""
@@ -93,7 +100,7 @@ BY_CODE: dict[grpc.StatusCode, type[ServiceError]] = {error.code: error for erro
 
 
 class RemoteError(ServiceError):
-    """A failed call whose status has no domain error (INTERNAL, DEADLINE_EXCEEDED, ...);
+    """A failed call whose status has no domain error (INTERNAL, CANCELLED, ...);
     ``code`` is set per instance."""
 
     def __init__(self, code: grpc.StatusCode, message: str) -> None:
