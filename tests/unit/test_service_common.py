@@ -367,7 +367,7 @@ class _nothing:
 
 
 def test_rpcs_are_logged_as_json_lines_with_service_rpc_code_and_duration() -> None:
-    out = io.StringIO()
+    out, level = io.StringIO(), logging.getLogger().level
     handler = configure_logging("game", "json", stream=out)
     try:
 
@@ -380,6 +380,7 @@ def test_rpcs_are_logged_as_json_lines_with_service_rpc_code_and_duration() -> N
         run(scenario)
     finally:
         logging.getLogger().removeHandler(handler)
+        logging.getLogger().setLevel(level)
     entries = [json.loads(line) for line in out.getvalue().splitlines()]
     rpcs = [e for e in entries if e["msg"] == "rpc"]
     assert [(e["rpc"], e["code"]) for e in rpcs] == [
@@ -392,12 +393,13 @@ def test_rpcs_are_logged_as_json_lines_with_service_rpc_code_and_duration() -> N
 
 
 def test_console_logs_carry_the_fields() -> None:
-    out = io.StringIO()
+    out, level = io.StringIO(), logging.getLogger().level
     handler = configure_logging("elo", "console", stream=out)
     try:
         logging.getLogger("generals_rl.test").info("hello", extra={"rpc": "X/Y", "code": "OK"})
     finally:
         logging.getLogger().removeHandler(handler)
+        logging.getLogger().setLevel(level)
     assert out.getvalue().rstrip().endswith("INFO  elo generals_rl.test: hello rpc=X/Y code=OK")
 
 
