@@ -18,8 +18,6 @@ Backend SDKs (redis, boto3) are imported only when their scheme is opened.
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
-
 from generals_rl.storage.errors import (
     AlreadyExistsError,
     ConflictError,
@@ -31,6 +29,7 @@ from generals_rl.storage.errors import (
 )
 from generals_rl.storage.interfaces import BUCKETS, BlobStore, Cache, Database
 from generals_rl.storage.sql.database import SqlDatabase, Upgrade, head_revision, upgrade
+from generals_rl.storage.uris import BLOBS_ACCEPTED, CACHE_ACCEPTED, SQL_ACCEPTED, scheme_of
 
 __all__ = [
     "BUCKETS",
@@ -58,30 +57,19 @@ CACHE_SCHEMES = ("memory", "redis", "rediss")
 BLOB_SCHEMES = ("file", "s3")
 
 
-def _scheme(uri: str, seam: str, accepted: tuple[str, ...]) -> str:
-    if not isinstance(uri, str):
-        raise ValueError(f"a {seam} URI must be a string, got {uri!r}")
-    try:
-        scheme = urlsplit(uri).scheme.split("+", 1)[0]
-    except ValueError as error:
-        raise ValueError(f"malformed {seam} URI {uri!r}: {error}") from None
-    if scheme not in accepted or "://" not in uri:
-        schemes = ", ".join(f"{s}://" for s in accepted)
-        raise ValueError(f"unsupported {seam} URI {uri!r}: the accepted schemes are {schemes}")
-    return scheme
-
-
 def open_sql(uri: str) -> SqlDatabase:
     """The SQL seam for ``sqlite:…`` or ``postgresql:…``. The schema must be migrated (``upgrade``)."""
-    _scheme(uri, "SQL", SQL_SCHEMES)
+    scheme_of(uri, "SQL", SQL_SCHEMES, SQL_ACCEPTED)
     return SqlDatabase(uri)
 
 
 def open_cache(uri: str) -> Cache:
     """The cache seam for ``memory://`` or ``redis://host:port/db``."""
-    if _scheme(uri, "cache", CACHE_SCHEMES) == "memory":
+    if scheme_of(uri, "cache", CACHE_SCHEMES, CACHE_ACCEPTED) == "memory":
         if uri != "memory://":
-            raise ValueError(f"malformed cache URI {uri!r}: the in-memory cache is exactly memory://")
+            raise ValueError(
+                f"malformed cache URI {uri!r}: the in-memory cache is exactly memory://; {CACHE_ACCEPTED}"
+            )
         from generals_rl.storage.cache.memory import MemoryCache
 
         return MemoryCache(uri)
@@ -92,7 +80,7 @@ def open_cache(uri: str) -> Cache:
 
 def open_blobs(uri: str) -> BlobStore:
     """The blob seam for ``file:///dir`` or ``s3://bucket-prefix[/key-prefix]?…``."""
-    if _scheme(uri, "blob", BLOB_SCHEMES) == "file":
+    if scheme_of(uri, "blob", BLOB_SCHEMES, BLOBS_ACCEPTED) == "file":
         from generals_rl.storage.blobs.file import FileBlobStore
 
         return FileBlobStore(uri)

@@ -16,11 +16,8 @@ from urllib.parse import unquote, urlsplit
 from generals_rl.storage.blobs.keys import check_bucket, check_key, check_prefix
 from generals_rl.storage.errors import ConflictError, InvalidKeyError, NotFoundError
 from generals_rl.storage.interfaces import BUCKETS
+from generals_rl.storage.uris import BLOBS_ACCEPTED
 
-BLOBS_ACCEPTED = (
-    "accepted: file:///absolute/dir, "
-    "s3://<bucket-prefix>[/<key-prefix>][?endpoint_url=…&region=…&addressing_style=…]"
-)
 _TMP = ".tmp"
 
 

@@ -18,18 +18,19 @@ from urllib.parse import parse_qs, urlsplit
 
 import boto3
 from botocore.config import Config
-from botocore.exceptions import BotoCoreError, ClientError, EndpointConnectionError
+from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
 
-from generals_rl.storage.blobs.file import BLOBS_ACCEPTED
 from generals_rl.storage.blobs.keys import check_bucket, check_key, check_prefix
 from generals_rl.storage.errors import NotFoundError, StorageError, UnavailableError
 from generals_rl.storage.interfaces import BUCKETS
+from generals_rl.storage.uris import BLOBS_ACCEPTED
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
 
 _BUCKET_PREFIX = re.compile(r"[a-z0-9][a-z0-9-]{1,49}[a-z0-9]")  # + "-experiences" stays within 63
 _OPTIONS = ("endpoint_url", "region", "addressing_style")
+_NO_CREDENTIALS = "no AWS credentials: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, a profile or a role"
 _MISSING = {"404", "NoSuchKey", "NotFound"}
 
 
@@ -64,6 +65,10 @@ def parse_s3_uri(uri: str) -> tuple[str, str, dict[str, str]]:
     return parts.netloc, key_prefix, options
 
 
+def _code(error: ClientError) -> str:
+    return str(error.response.get("Error", {}).get("Code", ""))
+
+
 class S3BlobStore:
     """The ``BlobStore`` seam on S3."""
 
@@ -91,21 +96,27 @@ class S3BlobStore:
         check_key(key)
         return f"{self._key_prefix}/{key}" if self._key_prefix else key
 
+    def _failure(self, error: Exception, what: str) -> StorageError:
+        if isinstance(error, NoCredentialsError):
+            return StorageError(_NO_CREDENTIALS)
+        if isinstance(error, ClientError):
+            return StorageError(f"S3 refused {what}: {_code(error)} {error}")
+        return UnavailableError(f"S3 at {self._uri} failed: {error}")
+
     @contextmanager
     def _errors(self, bucket: str, key: str) -> Iterator[None]:
         try:
             yield
         except ClientError as error:
-            code = str(error.response.get("Error", {}).get("Code", ""))
-            if code in _MISSING:
+            if _code(error) in _MISSING:
                 raise NotFoundError(f"no blob {key!r} in bucket {bucket!r}") from None
-            if code == "NoSuchBucket":
+            if _code(error) == "NoSuchBucket":
                 raise NotFoundError(
-                    f"bucket {self.bucket_name(bucket)!r} does not exist (run ensure_buckets)"
+                    f"bucket {self.bucket_name(bucket)!r} does not exist (ensure_buckets)"
                 ) from None
-            raise StorageError(f"S3 refused {bucket}/{key}: {code} {error}") from None
-        except (EndpointConnectionError, BotoCoreError) as error:
-            raise UnavailableError(f"S3 at {self._uri} failed: {error}") from None
+            raise self._failure(error, f"{bucket}/{key}") from None
+        except BotoCoreError as error:
+            raise self._failure(error, f"{bucket}/{key}") from None
 
     def ensure_buckets(self) -> None:
         for bucket in BUCKETS:
@@ -114,20 +125,20 @@ class S3BlobStore:
                 self._client.head_bucket(Bucket=name)
                 continue
             except ClientError as error:
-                if str(error.response.get("Error", {}).get("Code", "")) not in _MISSING | {"NoSuchBucket"}:
-                    raise StorageError(f"S3 refused to show bucket {name!r}: {error}") from None
+                if _code(error) not in _MISSING | {"NoSuchBucket"}:
+                    raise self._failure(error, f"bucket {name}") from None
             except BotoCoreError as error:
-                raise UnavailableError(f"S3 at {self._uri} failed: {error}") from None
+                raise self._failure(error, f"bucket {name}") from None
             extra: dict[str, Any] = {}
             if self._region and self._region != "us-east-1":
                 extra["CreateBucketConfiguration"] = {"LocationConstraint": self._region}
             try:
                 self._client.create_bucket(Bucket=name, **extra)
             except ClientError as error:
-                if error.response.get("Error", {}).get("Code") != "BucketAlreadyOwnedByYou":
-                    raise StorageError(f"S3 refused to create bucket {name!r}: {error}") from None
+                if _code(error) != "BucketAlreadyOwnedByYou":  # created meanwhile by another process
+                    raise self._failure(error, f"creating bucket {name}") from None
             except BotoCoreError as error:
-                raise UnavailableError(f"S3 at {self._uri} failed: {error}") from None
+                raise self._failure(error, f"creating bucket {name}") from None
 
     def put(self, bucket: str, key: str, data: bytes) -> None:
         if not isinstance(data, bytes | bytearray | memoryview):

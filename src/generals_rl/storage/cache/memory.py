@@ -75,7 +75,7 @@ class MemoryCache:
 
     def _tidy(self, key: str, ttl: float | None) -> None:
         """After a write: an emptied container ceases to exist; else apply the ttl."""
-        if key in self._values and not self._values[key]:
+        if key in self._values and self._kinds[key] != "string" and not self._values[key]:
             self._drop(key)
         elif ttl is not None and key in self._values:
             self._expires[key] = time.monotonic() + ttl

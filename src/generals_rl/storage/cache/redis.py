@@ -13,6 +13,8 @@ from typing import Any, cast
 from urllib.parse import unquote, urlsplit
 
 import redis
+from redis.backoff import ExponentialBackoff
+from redis.retry import Retry
 
 from generals_rl.storage.cache.common import (
     check_count,
@@ -26,8 +28,7 @@ from generals_rl.storage.cache.common import (
     kind_error,
 )
 from generals_rl.storage.errors import UnavailableError
-
-CACHE_ACCEPTED = "accepted: memory://, redis://[user:password@]host[:port][/db], rediss://… (TLS)"
+from generals_rl.storage.uris import CACHE_ACCEPTED
 
 _ZADD_TTL = """
 local new = 0
@@ -92,8 +93,11 @@ class RedisCache:
         self._uri = (
             uri if arguments["password"] is None else uri.replace(f":{arguments['password']}@", ":***@")
         )
+        # Fail fast (about 0.3 s) when the server is down: callers turn UnavailableError into UNAVAILABLE
+        # and retry at their level; redis-py's default backoff would hold a request for seconds.
+        retry = Retry(ExponentialBackoff(cap=0.2, base=0.05), retries=2)
         self._redis = redis.Redis(
-            **arguments, socket_timeout=10, socket_connect_timeout=5, decode_responses=False
+            **arguments, socket_timeout=10, socket_connect_timeout=5, retry=retry, decode_responses=False
         )
         self._zadd_ttl = self._redis.register_script(_ZADD_TTL)
         self._hset_ttl = self._redis.register_script(_HSET_TTL)

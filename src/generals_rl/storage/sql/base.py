@@ -27,8 +27,9 @@ class SqlStoreBase:
     themselves, so a unique or foreign-key violation only means a concurrent writer won a race: the
     operation is retried and its own checks then raise the clear error."""
 
-    def __init__(self, sessions: sessionmaker[Session]) -> None:
+    def __init__(self, sessions: sessionmaker[Session], where: str = "the database") -> None:
         self._sessions = sessions
+        self._where = where
 
     def _write(self, operation: Callable[[Session], T]) -> T:
         for attempt in range(_RETRIES):
@@ -40,7 +41,7 @@ class SqlStoreBase:
                     raise ConflictError(f"the write conflicts with stored data: {error.orig}") from None
             except OperationalError as error:
                 if _sqlstate(error) not in _RETRY_SQLSTATES or attempt == _RETRIES - 1:
-                    raise UnavailableError(f"the database failed: {error.orig}") from None
+                    raise UnavailableError(f"{self._where} failed: {error.orig}") from None
         raise AssertionError("unreachable")
 
     def _read(self, operation: Callable[[Session], T]) -> T:
@@ -48,7 +49,7 @@ class SqlStoreBase:
             with self._sessions() as session:
                 return operation(session)
         except OperationalError as error:
-            raise UnavailableError(f"the database failed: {error.orig}") from None
+            raise UnavailableError(f"{self._where} failed: {error.orig}") from None
 
 
 def check_limit(limit: int, offset: int = 0) -> None:

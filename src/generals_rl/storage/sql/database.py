@@ -32,10 +32,10 @@ class SqlDatabase:
         self._engine = engine or create_sql_engine(uri)
         self._uri = display_uri(uri)
         sessions = sessionmaker(self._engine, expire_on_commit=False)
-        self._players = SqlPlayerStore(sessions)
-        self._games = SqlGameStore(sessions)
-        self._ratings = SqlRatingStore(sessions)
-        self._models = SqlModelStore(sessions)
+        self._players = SqlPlayerStore(sessions, self._uri)
+        self._games = SqlGameStore(sessions, self._uri)
+        self._ratings = SqlRatingStore(sessions, self._uri)
+        self._models = SqlModelStore(sessions, self._uri)
 
     @property
     def uri(self) -> str:

@@ -14,6 +14,8 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError
 from sqlalchemy.pool import StaticPool
 
+from generals_rl.storage.uris import SQL_ACCEPTED
+
 SQL_SCHEMES = ("sqlite", "postgresql")
 _DRIVERS = {
     "sqlite": "sqlite+pysqlite",
@@ -25,7 +27,7 @@ _DRIVERS = {
 
 def parse_sql_uri(uri: str) -> URL:
     """The SQLAlchemy URL for a SQL URI; ``ValueError`` naming the URI when it is not one we accept."""
-    accepted = "accepted: sqlite:///path/to/file.db, sqlite:// (in memory), postgresql://user@host:port/db"
+    accepted = SQL_ACCEPTED
     scheme = uri.split(":", 1)[0] if ":" in uri else ""
     if scheme not in _DRIVERS:
         raise ValueError(f"unsupported SQL URI {uri!r}: unknown scheme {scheme!r}; {accepted}")
