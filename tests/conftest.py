@@ -170,7 +170,7 @@ def _sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def _sql_uri(request: pytest.FixtureRequest, tmp_path: Path, *, migrated: bool) -> Iterator[str]:
     if request.param == "sqlite":
-        path = tmp_path / "grl.db"
+        path = tmp_path / f"grl-{next(_names)}.db"  # unique: a test may ask for several databases
         if migrated:
             shutil.copyfile(request.getfixturevalue("_sqlite_template"), path)
         yield f"sqlite:///{path}"
@@ -328,7 +328,7 @@ def s3_server() -> Iterator[S3Server]:
 def blob_uri(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     """A fresh folder, or a fresh bucket prefix on the S3 server (with a key prefix); buckets exist."""
     if request.param == "file":
-        uri = f"file://{tmp_path / 'blobs'}"
+        uri = f"file://{tmp_path / f'blobs-{next(_names)}'}"
     else:
         server: S3Server = request.getfixturevalue("s3_server")
         uri = server.uri(f"grl-t{next(_names)}-{secrets.token_hex(3)}", "run")

@@ -18,6 +18,8 @@ Backend SDKs (redis, boto3) are imported only when their scheme is opened.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from generals_rl.storage.errors import (
     AlreadyExistsError,
     ConflictError,
@@ -87,3 +89,18 @@ def open_blobs(uri: str) -> BlobStore:
     from generals_rl.storage.blobs.s3 import S3BlobStore
 
     return S3BlobStore(uri)
+
+
+if TYPE_CHECKING:  # mypy checks here that every backend implements its seam
+    from generals_rl.storage.blobs.file import FileBlobStore
+    from generals_rl.storage.blobs.s3 import S3BlobStore
+    from generals_rl.storage.cache.memory import MemoryCache
+    from generals_rl.storage.cache.redis import RedisCache
+
+    _SEAMS: tuple[type[Database], type[Cache], type[Cache], type[BlobStore], type[BlobStore]] = (
+        SqlDatabase,
+        MemoryCache,
+        RedisCache,
+        FileBlobStore,
+        S3BlobStore,
+    )

@@ -10,7 +10,7 @@ import builtins
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any, cast
-from urllib.parse import unquote, urlsplit
+from urllib.parse import unquote, urlsplit, urlunsplit
 
 import redis
 from redis.backoff import ExponentialBackoff
@@ -81,6 +81,16 @@ def parse_redis_uri(uri: str) -> dict[str, Any]:
     }
 
 
+def _redacted(uri: str) -> str:
+    """The URI with its password (if any) replaced by ``***``, for messages."""
+    parts = urlsplit(uri)
+    if parts.password is None:
+        return uri
+    user = parts.username or ""
+    port = f":{parts.port}" if parts.port else ""
+    return urlunsplit(parts._replace(netloc=f"{user}:***@{parts.hostname}{port}"))
+
+
 def _ms(ttl: float) -> int:
     return max(1, round(ttl * 1000))
 
@@ -90,9 +100,7 @@ class RedisCache:
 
     def __init__(self, uri: str) -> None:
         arguments = parse_redis_uri(uri)
-        self._uri = (
-            uri if arguments["password"] is None else uri.replace(f":{arguments['password']}@", ":***@")
-        )
+        self._uri = _redacted(uri)
         # Fail fast (about 0.3 s) when the server is down: callers turn UnavailableError into UNAVAILABLE
         # and retry at their level; redis-py's default backoff would hold a request for seconds.
         retry = Retry(ExponentialBackoff(cap=0.2, base=0.05), retries=2)
