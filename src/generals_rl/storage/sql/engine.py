@@ -59,6 +59,7 @@ def create_sql_engine(uri: str, **kwargs: Any) -> Engine:
         return create_engine(url, pool_pre_ping=True, **kwargs)
     if is_memory(url):
         # One shared connection: every other connection to ":memory:" would be a new, empty database.
+        # So an in-memory database is for single-threaded use (unit tests); services use a file.
         kwargs.setdefault("poolclass", StaticPool)
     engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30}, **kwargs)
     memory = is_memory(url)
