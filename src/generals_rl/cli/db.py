@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
-
 import typer
 from rich.console import Console
 
@@ -19,11 +16,9 @@ errors = Console(stderr=True)
 
 def default_sql_uri() -> str:
     """``GRL_SQL_URI``, else a SQLite file in ``GRL_DATA_DIR`` (default ``./grl-data``)."""
-    uri = os.environ.get("GRL_SQL_URI")
-    if uri:
-        return uri
-    data_dir = Path(os.environ.get("GRL_DATA_DIR") or "grl-data").resolve()
-    return f"sqlite:///{data_dir / 'grl.db'}"
+    from generals_rl.settings import Settings
+
+    return Settings.from_env().sql_uri
 
 
 @db_app.command()
