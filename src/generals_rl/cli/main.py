@@ -1,4 +1,4 @@
-"""The ``grl`` command line: play, replays, and (later) services and training."""
+"""The ``grl`` command line: play, replays, the services, and (later) training."""
 
 from __future__ import annotations
 
@@ -7,25 +7,19 @@ import typer
 from generals_rl import __version__
 from generals_rl.cli.db import db_app
 from generals_rl.cli.play import play
+from generals_rl.cli.replay import replay_app
+from generals_rl.cli.serve import serve, up
 
 app = typer.Typer(
     name="grl",
-    help="generals-rl: a batched generals.io engine, scripted bots and self-play training.",
+    help="generals-rl: a batched generals.io engine, scripted bots, rating services and self-play training.",
     no_args_is_help=True,
     pretty_exceptions_show_locals=False,
 )
 app.command()(play)
-
-
-def _add_replay_commands() -> None:
-    try:
-        from generals_rl.cli.replay import replay_app
-    except ImportError:  # the replay commands land with the replay module
-        return
-    app.add_typer(replay_app, name="replay")
-
-
-_add_replay_commands()
+app.command()(serve)
+app.command()(up)
+app.add_typer(replay_app, name="replay")
 app.add_typer(db_app, name="db")
 
 
