@@ -138,6 +138,28 @@ def test_put_and_leaderboard(database: SqlDatabase) -> None:
     assert database.ratings.get(players[0].id).elo == 1300.0
 
 
+def test_1v1_and_ffa_are_separate_pools(database: SqlDatabase, pair: tuple[Player, Player]) -> None:
+    a, b = pair
+    duel = game_between(database, a, b)
+    ffa = database.games.create(NewGame("ffa", "..", 2, 1, (a.id, b.id))).id
+    database.ratings.apply_game(duel, [a.id, b.id], elo_win(a.id))
+
+    def ffa_win(current: Mapping[str, Rating | None]) -> dict[str, Rating]:
+        return {p: Rating(p, elo=1300.0 if p == b.id else 1100.0, games=1, mode="ffa") for p in current}
+
+    with pytest.raises(ValueError, match="ffa pool"):
+        database.ratings.apply_game(ffa, [a.id, b.id], elo_win(b.id))  # returns 1v1 ratings
+    database.ratings.apply_game(ffa, [a.id, b.id], ffa_win)
+    assert (database.ratings.get(a.id).elo, database.ratings.get(a.id, "ffa").elo) == (1216.0, 1100.0)
+    assert database.ratings.get_many([a.id, b.id], "ffa")[b.id].mode == "ffa"
+    assert [r.player_id for r in database.ratings.leaderboard(mode="ffa")] == [b.id, a.id]
+    assert [r.player_id for r in database.ratings.leaderboard()] == [a.id, b.id]
+    assert [h.game_id for h in database.ratings.history(a.id)] == [ffa, duel]
+    assert [h.game_id for h in database.ratings.history(a.id, mode="ffa")] == [ffa]
+    with pytest.raises(ValueError, match="mode"):
+        database.ratings.get(a.id, "2v2")  # type: ignore[arg-type]
+
+
 # model registry
 
 

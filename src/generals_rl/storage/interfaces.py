@@ -23,6 +23,7 @@ from typing import Protocol
 from generals_rl.storage.records import (
     AppliedRatings,
     Game,
+    GameMode,
     GameStatus,
     HeadToHead,
     MatchResult,
@@ -131,33 +132,39 @@ class GameStore(Protocol):
 
 
 class RatingStore(Protocol):
-    """Current ratings and their history."""
+    """Current ratings, one per player and mode (1v1 and FFA are separate pools), and their history."""
 
-    def get(self, player_id: str) -> Rating:
-        """The player's rating; ``NotFoundError`` if never rated."""
+    def get(self, player_id: str, mode: GameMode = "1v1") -> Rating:
+        """The player's rating in ``mode``; ``NotFoundError`` if never rated there."""
         ...
 
-    def get_many(self, player_ids: Iterable[str]) -> dict[str, Rating]:
-        """Ratings of those players that have one."""
+    def get_many(self, player_ids: Iterable[str], mode: GameMode = "1v1") -> dict[str, Rating]:
+        """Ratings in ``mode`` of those players that have one."""
         ...
 
     def put(self, ratings: Iterable[Rating]) -> None:
-        """Insert or replace ratings without history (seeding, a refit over the whole history)."""
+        """Insert or replace ratings (each in its ``mode``) without history (seeding, a refit over the whole
+        history)."""
         ...
 
     def apply_game(
         self, game_id: str, player_ids: Sequence[str], update: RatingUpdate, *, at: datetime | None = None
     ) -> AppliedRatings:
-        """Atomically read the players' ratings, call ``update`` and store what it returns with one history
-        row per player. Idempotent by game: a second call returns the first call's changes, applied=False."""
+        """Atomically read the players' ratings in the game's mode, call ``update`` and store what it returns
+        (ratings of that mode) with one history row per player. Idempotent by game: a second call returns the
+        first call's changes, applied=False."""
         ...
 
-    def leaderboard(self, *, limit: int = 100, offset: int = 0, by: str = "elo") -> builtins.list[Rating]:
-        """Ratings, best first, by ``elo`` or ``mu`` (ties by player id)."""
+    def leaderboard(
+        self, *, limit: int = 100, offset: int = 0, by: str = "elo", mode: GameMode = "1v1"
+    ) -> builtins.list[Rating]:
+        """Ratings in ``mode``, best first, by ``elo`` or ``mu`` (ties by player id)."""
         ...
 
-    def history(self, player_id: str, *, limit: int = 100) -> builtins.list[RatingChange]:
-        """The player's rating changes, newest first."""
+    def history(
+        self, player_id: str, *, limit: int = 100, mode: GameMode | None = None
+    ) -> builtins.list[RatingChange]:
+        """The player's rating changes (only from games of ``mode`` when given), newest first."""
         ...
 
     def game_changes(self, game_id: str) -> builtins.list[RatingChange]:

@@ -104,8 +104,9 @@ class HeadToHead:
 
 @dataclass(frozen=True)
 class Rating:
-    """A player's current rating: Elo, plus an uncertainty model's numbers on its own scale
-    (``mu``/``sigma`` for OpenSkill or a Bayesian fit; rating/RD/volatility for Glicko-2)."""
+    """A player's current rating in one mode's pool (1v1 and FFA are rated apart): Elo, plus an uncertainty
+    model's numbers on its own scale (``mu``/``sigma`` for OpenSkill or a Bayesian fit; rating/RD/volatility
+    for Glicko-2)."""
 
     player_id: str
     elo: float
@@ -117,6 +118,7 @@ class Rating:
     losses: int = 0
     draws: int = 0
     updated_at: datetime | None = None
+    mode: GameMode = "1v1"
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,7 @@
-"""``SqlRatingStore``: current ratings, applied per game atomically and idempotently, with history."""
+"""``SqlRatingStore``: current ratings per mode, applied per game atomically and idempotently, with history.
+
+A game is rated in its own mode's pool (``games.mode``): 1v1 and FFA ratings of one player are separate rows.
+"""
 
 from __future__ import annotations
 
@@ -6,14 +9,15 @@ import builtins
 import math
 from collections.abc import Iterable, Sequence
 from datetime import datetime
+from typing import cast
 
 from sqlalchemy import Select, select, text
 from sqlalchemy.orm import Session
 
 from generals_rl.storage.errors import NotFoundError
 from generals_rl.storage.interfaces import RatingUpdate
-from generals_rl.storage.records import AppliedRatings, Rating, RatingChange
-from generals_rl.storage.sql.base import SqlStoreBase, check_limit, check_time
+from generals_rl.storage.records import GAME_MODES, AppliedRatings, GameMode, Rating, RatingChange
+from generals_rl.storage.sql.base import SqlStoreBase, check_choice, check_limit, check_time
 from generals_rl.storage.sql.schema import GameRow, PlayerRow, RatingHistoryRow, RatingRow, utcnow
 
 _ADVISORY_SPACE = 0x67726C  # "grl": the advisory-lock key space of rating writers
@@ -32,6 +36,7 @@ def _rating(row: RatingRow) -> Rating:
         losses=row.losses,
         draws=row.draws,
         updated_at=row.updated_at,
+        mode=cast(GameMode, row.mode),
     )
 
 
@@ -50,6 +55,7 @@ def _change(row: RatingHistoryRow) -> RatingChange:
 
 
 def _check(rating: Rating) -> None:
+    check_choice(f"the mode of {rating.player_id!r}'s rating", rating.mode, GAME_MODES)
     for name in ("elo", "mu", "sigma", "volatility"):
         value = getattr(rating, name)
         if value is not None and not (isinstance(value, int | float) and math.isfinite(value)):
@@ -63,9 +69,9 @@ def _check(rating: Rating) -> None:
 
 
 def _store(session: Session, rating: Rating, now: datetime) -> None:
-    row = session.get(RatingRow, rating.player_id)
+    row = session.get(RatingRow, (rating.player_id, rating.mode))
     if row is None:
-        row = RatingRow(player_id=rating.player_id)
+        row = RatingRow(player_id=rating.player_id, mode=rating.mode)
         session.add(row)
     row.elo = float(rating.elo)
     row.mu, row.sigma, row.volatility = rating.mu, rating.sigma, rating.volatility
@@ -97,14 +103,16 @@ def _lock_key(player_id: str) -> dict[str, object]:
 class SqlRatingStore(SqlStoreBase):
     """The ``RatingStore`` seam on SQL."""
 
-    def get(self, player_id: str) -> Rating:
-        row = self._read(lambda s: s.get(RatingRow, player_id))
+    def get(self, player_id: str, mode: GameMode = "1v1") -> Rating:
+        check_choice("game mode", mode, GAME_MODES)
+        row = self._read(lambda s: s.get(RatingRow, (player_id, mode)))
         if row is None:
-            raise NotFoundError(f"player {player_id!r} has no rating")
+            raise NotFoundError(f"player {player_id!r} has no rating in the {mode} pool")
         return _rating(row)
 
-    def get_many(self, player_ids: Iterable[str]) -> dict[str, Rating]:
-        query = select(RatingRow).where(RatingRow.player_id.in_(set(player_ids)))
+    def get_many(self, player_ids: Iterable[str], mode: GameMode = "1v1") -> dict[str, Rating]:
+        check_choice("game mode", mode, GAME_MODES)
+        query = select(RatingRow).where(RatingRow.player_id.in_(set(player_ids)), RatingRow.mode == mode)
         return {row.player_id: _rating(row) for row in self._read(lambda s: s.scalars(query).all())}
 
     def put(self, ratings: Iterable[Rating]) -> None:
@@ -133,10 +141,16 @@ class SqlRatingStore(SqlStoreBase):
             done = session.scalars(_game_query(game_id)).all()
             if done:
                 return AppliedRatings(False, tuple(_change(row) for row in done))
-            if session.get(GameRow, game_id) is None:
+            game = session.get(GameRow, game_id)
+            if game is None:
                 raise NotFoundError(f"no game with id {game_id!r}")
+            mode = game.mode
             _check_players(session, players)
-            query = select(RatingRow).where(RatingRow.player_id.in_(players)).order_by(RatingRow.player_id)
+            query = (
+                select(RatingRow)
+                .where(RatingRow.player_id.in_(players), RatingRow.mode == mode)
+                .order_by(RatingRow.player_id)
+            )
             rows = {row.player_id: row for row in session.scalars(query.with_for_update())}
             current = {p: (_rating(rows[p]) if p in rows else None) for p in players}
             new = dict(update(current))
@@ -149,6 +163,11 @@ class SqlRatingStore(SqlStoreBase):
                 if after.player_id != player_id:
                     raise ValueError(
                         f"the rating update returned {after.player_id!r}'s rating for {player_id!r}"
+                    )
+                if after.mode != mode:
+                    raise ValueError(
+                        f"game {game_id!r} is rated in the {mode} pool; the update returned a {after.mode} "
+                        f"rating for {player_id!r}"
                     )
                 _check(after)
                 before = current[player_id]
@@ -171,16 +190,25 @@ class SqlRatingStore(SqlStoreBase):
 
         return self._write(apply)
 
-    def leaderboard(self, *, limit: int = 100, offset: int = 0, by: str = "elo") -> builtins.list[Rating]:
+    def leaderboard(
+        self, *, limit: int = 100, offset: int = 0, by: str = "elo", mode: GameMode = "1v1"
+    ) -> builtins.list[Rating]:
         check_limit(limit, offset)
+        check_choice("game mode", mode, GAME_MODES)
         if by not in _ORDER:
             raise ValueError(f"a leaderboard is ordered by one of {', '.join(_ORDER)}, got {by!r}")
         column = _ORDER[by]
-        query = select(RatingRow).order_by(column.desc().nulls_last(), RatingRow.player_id)
+        query = (
+            select(RatingRow)
+            .where(RatingRow.mode == mode)
+            .order_by(column.desc().nulls_last(), RatingRow.player_id)
+        )
         query = query.limit(limit).offset(offset)
         return [_rating(row) for row in self._read(lambda s: s.scalars(query).all())]
 
-    def history(self, player_id: str, *, limit: int = 100) -> builtins.list[RatingChange]:
+    def history(
+        self, player_id: str, *, limit: int = 100, mode: GameMode | None = None
+    ) -> builtins.list[RatingChange]:
         check_limit(limit)
         query = (
             select(RatingHistoryRow)
@@ -188,6 +216,9 @@ class SqlRatingStore(SqlStoreBase):
             .order_by(RatingHistoryRow.at.desc(), RatingHistoryRow.id.desc())
             .limit(limit)
         )
+        if mode is not None:
+            check_choice("game mode", mode, GAME_MODES)
+            query = query.join(GameRow, GameRow.id == RatingHistoryRow.game_id).where(GameRow.mode == mode)
         return [_change(row) for row in self._read(lambda s: s.scalars(query).all())]
 
     def game_changes(self, game_id: str) -> builtins.list[RatingChange]:

@@ -142,10 +142,13 @@ class MatchResultRow(Base):
 
 
 class RatingRow(Base):
+    """A player's current rating in one mode's pool (1v1 and FFA are rated apart)."""
+
     __tablename__ = "ratings"
-    __table_args__ = (Index(None, "elo"), Index(None, "mu"))
+    __table_args__ = (Index(None, "elo"), Index(None, "mu"), _one_of("mode", GAME_MODES))
 
     player_id: Mapped[str] = mapped_column(ForeignKey("players.id"), primary_key=True)
+    mode: Mapped[str] = mapped_column(String(8), primary_key=True, server_default="1v1")
     elo: Mapped[float] = mapped_column(Double)
     mu: Mapped[float | None] = mapped_column(Double)
     sigma: Mapped[float | None] = mapped_column(Double)
