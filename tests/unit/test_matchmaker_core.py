@@ -7,15 +7,22 @@ import asyncio
 import copy
 import dataclasses
 import math
-from collections.abc import Callable, Coroutine
+import queue
+import socket
+import threading
+import time
+from collections.abc import Callable, Coroutine, Iterator
 from pathlib import Path
 from typing import Any
 
 import grpc
 import pytest
+import typer
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from typer.testing import CliRunner
 
+from generals_rl.cli.match import match, tournament
 from generals_rl.services.common.errors import (
     FailedPrecondition,
     InvalidArgument,
@@ -863,7 +870,7 @@ def with_server(tmp_path: Path, body: Callable[[World, MatchmakerClient], Corout
     async def scenario() -> None:
         w = world(tmp_path, MatchmakerConfig(seed=3, interval_s=0.05, watch_poll_s=0.02))
         w.clock = Clock()  # the servicer reports times on the real clock here
-        w.queues.clock = w.tournaments.clock = __import__("time").time
+        w.queues.clock = w.tournaments.clock = time.time
         async with Server([bind(MatchmakerServicer(w.queues, w.tournaments), SERVICE)]) as server:
             await w.queues.start()
             try:
@@ -955,3 +962,78 @@ def test_servicer_maps_an_unreachable_peer_to_unavailable(tmp_path: Path) -> Non
             assert error.code is grpc.StatusCode.UNAVAILABLE
 
     with_server(tmp_path, body)
+
+
+# -- the CLI against a matchmaker on fakes --------------------------------------------------------
+
+
+@pytest.fixture
+def fake_matchmaker(tmp_path: Path) -> Iterator[tuple[str, World]]:
+    """A Matchmaker server on fakes, on its own event loop in a thread (the CLI runs its own loop)."""
+    ready: queue.Queue[tuple[str, World]] = queue.Queue()
+    stop = threading.Event()
+
+    async def serve() -> None:
+        w = world(tmp_path)
+        w.queues.clock = w.tournaments.clock = time.time
+        async with Server([bind(MatchmakerServicer(w.queues, w.tournaments), SERVICE)]) as server:
+            ready.put((server.address, w))
+            while not stop.is_set():
+                await asyncio.sleep(0.02)
+            await w.tournaments.close()
+
+    thread = threading.Thread(target=asyncio.run, args=(serve(),), daemon=True)
+    thread.start()
+    yield ready.get(timeout=30)
+    stop.set()
+    thread.join(30)
+
+
+def test_cli_match_prints_wins_draws_and_intervals(fake_matchmaker: tuple[str, World]) -> None:
+    address, w = fake_matchmaker
+    app = typer.Typer()
+    app.command()(match)
+    result = CliRunner().invoke(app, ["--p1", "gatherer", "--p2", "random", "--via", address, "--games", "4"])
+    assert result.exit_code == 0, result.output
+    assert "4 games: gatherer vs random" in result.output
+    row = next(line for line in result.output.splitlines() if "gatherer" in line and "%" in line)
+    assert "100.0%" in row and "[51.0%, 100.0%]" in row  # Wilson 95% of 4/4
+    seats = [[s.player.id for s in g.request.seats] for g in w.games.games.values()]
+    assert seats == [["gatherer", "random"], ["random", "gatherer"]] * 2
+
+
+def test_cli_tournament_prints_standings_and_the_bracket(fake_matchmaker: tuple[str, World]) -> None:
+    address, _ = fake_matchmaker
+    app = typer.Typer()
+    app.command()(tournament)
+    args = [
+        "--format",
+        "single-elimination",
+        "--players",
+        "random,expander,gatherer,model:1",
+        "--via",
+        address,
+    ]
+    result = CliRunner().invoke(app, [*args, "--games-per-pairing", "1", "--size", "10"])
+    assert result.exit_code == 0, result.output
+    assert "bracket" in result.output and "standings" in result.output
+    assert "winner: model:1" in result.output
+    for bad, word in (
+        (["--format", "knockout"], "knockout"),
+        (["--players", "random,stockfish"], "stockfish"),
+    ):
+        refused = CliRunner().invoke(app, [*bad, "--via", address])
+        assert refused.exit_code == 2 and word in refused.output
+
+
+def test_cli_reports_service_errors(fake_matchmaker: tuple[str, World]) -> None:
+    address, _ = fake_matchmaker
+    app = typer.Typer()
+    app.command()(tournament)
+    result = CliRunner().invoke(app, ["--players", "random,model:99", "--via", address])
+    assert result.exit_code == 1 and "model version 99" in result.output
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        closed = f"127.0.0.1:{sock.getsockname()[1]}"
+    result = CliRunner().invoke(app, ["--via", closed])
+    assert result.exit_code == 1 and "error" in result.output
