@@ -242,7 +242,7 @@ class EloCore:
         def update(current: Mapping[str, Rating | None]) -> dict[str, Rating]:
             return rate_game(report.mode, seats, current, config.elo, config.glicko)
 
-        applied = self.database.ratings.apply_game(report.game_id, ids, update, at=report.ended_at)
+        applied = self.database.ratings.apply_game(report.game_id, ids, update)  # dated now: rated in order
         self._refresh(report.mode, dict(zip(refs, ids, strict=True)))
         return ReportOutcome(not applied.applied, self._changes(applied, ids, refs))
 
@@ -383,7 +383,9 @@ class EloCore:
         page_size: int = 0,
         page_token: str = "",
     ) -> HistoryPage:
-        """The player's numbers after each rated game of ``mode``, oldest first."""
+        """The player's numbers after each rated game of ``mode``, oldest first: in the order the games
+        were rated (games that end close together may be reported in another order), each point dated
+        by when its game ended; ``since`` keeps the games that ended at or after it."""
         check_player(player)
         check_mode(mode)
         size, query = clamp_page_size(page_size), ("history", str(player), mode, since)
@@ -393,26 +395,31 @@ class EloCore:
             if player_id is None:
                 return HistoryPage(())
             changes = self.database.ratings.history(player_id, limit=_ALL, mode=_mode(mode))
-            changes = [c for c in reversed(changes) if since is None or c.at >= since]
-            window, token = page_of(len(changes), offset, size, query)
-            points = tuple(self._point(player_id, c) for c in changes[window])
-        return HistoryPage(points, Page(token, len(changes)))
+            games = {g.id: g for g in self.database.games.list(player_id=player_id, limit=_ALL)}
 
-    def _point(self, player_id: str, change: StoredChange) -> RatingPoint:
-        results = self.database.games.results(change.game_id)
-        mine = next(r for r in results if r.player_id == player_id)
-        others = [r.player_id for r in results if r.player_id != player_id]
-        start = self.config.glicko.new_player()
-        return RatingPoint(
-            game_id=change.game_id,
-            at=change.at,
-            outcome=mine.outcome,
-            place=mine.placement,
-            opponents=tuple(self.players.ref(o) for o in others),
-            elo=change.elo_after,
-            rating=start.rating if change.mu_after is None else change.mu_after,
-            deviation=start.rd if change.sigma_after is None else change.sigma_after,
-        )
+            def ended(change: StoredChange) -> datetime:
+                return games[change.game_id].ended_at or change.at
+
+            changes = [c for c in reversed(changes) if since is None or ended(c) >= since]
+            window, token = page_of(len(changes), offset, size, query)
+            results = {r.game_id: r for r in self.database.games.player_results(player_id, limit=_ALL)}
+            start = self.config.glicko.new_player()
+            points = tuple(
+                RatingPoint(
+                    game_id=c.game_id,
+                    at=ended(c),
+                    outcome=results[c.game_id].outcome,
+                    place=results[c.game_id].placement,
+                    opponents=tuple(
+                        self.players.ref(p) for p in games[c.game_id].player_ids if p != player_id
+                    ),
+                    elo=c.elo_after,
+                    rating=start.rating if c.mu_after is None else c.mu_after,
+                    deviation=start.rd if c.sigma_after is None else c.sigma_after,
+                )
+                for c in changes[window]
+            )
+        return HistoryPage(points, Page(token, len(changes)))
 
     def head_to_head(self, a: PlayerRef, b: PlayerRef, mode: str, *, recent: int = 0) -> HeadToHeadRecord:
         """``a``'s record against ``b`` over their rated games of ``mode`` together."""
@@ -432,7 +439,11 @@ class EloCore:
                 return HeadToHeadRecord(a, b, 0, 0, 0, 0, 0.5, expected, ())
             history = self.database.ratings.history
             rated_b = {c.game_id for c in history(ib, limit=_ALL, mode=_mode(mode))}
-            common = [c.game_id for c in history(ia, limit=_ALL, mode=_mode(mode)) if c.game_id in rated_b]
+            rated = {
+                c.game_id: c.at for c in history(ia, limit=_ALL, mode=_mode(mode)) if c.game_id in rated_b
+            }
+            ended = {g.id: g.ended_at for g in self.database.games.list(player_id=ia, limit=_ALL)}
+            common = sorted(rated, key=lambda g: (ended.get(g) or rated[g], rated[g]), reverse=True)
             place_a = {r.game_id: r.placement for r in self.database.games.player_results(ia, limit=_ALL)}
             place_b = {r.game_id: r.placement for r in self.database.games.player_results(ib, limit=_ALL)}
         diffs = [place_a[g] - place_b[g] for g in common if g in place_a and g in place_b]
