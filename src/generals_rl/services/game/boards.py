@@ -38,12 +38,15 @@ class Board:
         state: the position the game starts in (the map's tick 0, or a replay's later tick).
         seed: the generator seed used (0 for map texts and replays).
         source: the replay the game continues, when it starts after tick 0 of one.
+        city_regeneration: the map comes from a replay of version < 6, whose neutral cities
+            regenerate (RULES 5): the game keeps that rule so that its replay stays exact.
     """
 
     maps: Maps
     state: GameState
     seed: int
     source: Replay | None = None
+    city_regeneration: bool = False
 
     @property
     def start_tick(self) -> int:
@@ -180,7 +183,8 @@ def replay_board(mode: Mode, requested: int, start: ReplayStart) -> tuple[Board,
     if bool(state.done[0]):
         raise InvalidArgument(f"replay.start_tick: the replay's game is over by tick {start.start_tick}")
     source = replay if start.start_tick > 0 else None
-    return Board(maps=maps, state=state, seed=0, source=source), players
+    board = Board(maps=maps, state=state, seed=0, source=source, city_regeneration=replay.version < 6)
+    return board, players
 
 
 def resolve_board(

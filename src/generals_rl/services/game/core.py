@@ -238,8 +238,9 @@ class GameManager:
             raise InvalidArgument(
                 f"engine.max_ticks: {max_ticks} is not after the start tick {board.start_tick}"
             )
+        regeneration = options.city_regeneration or board.city_regeneration
         engine = EngineConfig(
-            move_order=options.move_order, max_ticks=max_ticks, city_regeneration=options.city_regeneration
+            move_order=options.move_order, max_ticks=max_ticks, city_regeneration=regeneration
         )
         game_id = secrets.token_urlsafe(12)
         room = Room(
@@ -250,7 +251,7 @@ class GameManager:
             reservations=reservations,
             clock_kind=spec.clock,
             speed=speed,
-            options=EngineOptions(options.move_order, max_ticks, options.city_regeneration),
+            options=EngineOptions(options.move_order, max_ticks, regeneration),
             engine=engine,
             afk_ticks=afk_ticks,
             unrated=spec.unrated,
