@@ -17,7 +17,7 @@ from typer.testing import CliRunner
 
 from generals_rl.cli.leaderboard import leaderboard
 from generals_rl.services.common import Server, ServerConfig, channel
-from generals_rl.services.common.errors import AlreadyExists, InvalidArgument, NotFound
+from generals_rl.services.common.errors import AlreadyExists, InvalidArgument
 from generals_rl.services.common.wiring import Peers, Stores
 from generals_rl.services.elo import EloClient, GameReport, PlayerRef, SeatResult, open_service
 from generals_rl.settings import Settings
@@ -134,16 +134,17 @@ async def check_reads(elo: EloClient) -> None:
 async def check_errors(elo: EloClient, stub: elo_pb2_grpc.EloServiceStub) -> None:
     with pytest.raises(AlreadyExists, match=r"game-0.*different result already"):
         await elo.report_result(duel("game-0", RANDOM, EXPANDER, minute=1))
-    with pytest.raises(NotFound, match="unknown player model:404"):
-        await elo.report_result(duel("game-404", PlayerRef("model", "404"), RANDOM, minute=99))
-    with pytest.raises(InvalidArgument, match="at most one winner"):
+    with pytest.raises(InvalidArgument, match="1v1 game has at most one winner"):
         bad = duel("game-bad", EXPANDER, RANDOM, minute=99)
         await elo.report_result(
             dataclasses.replace(
                 bad, players=(bad.players[0], dataclasses.replace(bad.players[1], outcome="win", place=1))
             )
         )
-    assert (await elo.rating_history(PlayerRef("model", "404"), "1v1")).points == ()
+    unknown = PlayerRef("human", "nobody")  # reads answer for a player never seen as for a newcomer
+    assert (await elo.get_rating(unknown, "1v1")).games == 0
+    assert (await elo.rating_history(unknown, "1v1")).points == ()
+    assert (await elo.head_to_head(unknown, RANDOM, "1v1")).games == 0
     with pytest.raises(grpc.aio.AioRpcError) as raw:  # what the contract's enums cannot name
         await stub.GetRating(elo_pb2.GetRatingRequest(player=common_pb2.PlayerRef(kind=2, id="x"), mode=7))  # type: ignore[arg-type]
     assert raw.value.code() == grpc.StatusCode.INVALID_ARGUMENT and "got '?7'" in (raw.value.details() or "")

@@ -24,7 +24,6 @@ from generals_rl.services.common.errors import (
     AlreadyExists,
     FailedPrecondition,
     InvalidArgument,
-    NotFound,
     ServiceError,
 )
 from generals_rl.services.elo import EloCore, EloServiceConfig, GameReport, PlayerRef, SeatResult
@@ -141,7 +140,10 @@ BAD = [
         GameReport("g", "1v1", (SeatResult(A, 0, "win", 1), SeatResult(B, 0, "loss", 2))),
         "one result per seat",
     ),
-    (GameReport("g", "1v1", (SeatResult(A, 0, "win", 1), SeatResult(B, 1, "win", 1))), "at most one winner"),
+    (
+        GameReport("g", "1v1", (SeatResult(A, 0, "win", 1), SeatResult(B, 1, "win", 1))),
+        "1v1 game has at most one winner",
+    ),
     (GameReport("g", "1v1", (SeatResult(A, 0, "win", 1), SeatResult(B, 1, "", 2))), "outcome must be win"),
     (
         GameReport("g", "1v1", (SeatResult(A, 0, "win", 2), SeatResult(B, 1, "loss", 1))),
@@ -173,6 +175,40 @@ BAD = [
         "cannot end before it started",
     ),
 ]
+
+
+GOOD = [
+    GameReport(
+        "g",
+        "ffa",
+        tuple(
+            SeatResult(p, i, o, n)
+            for i, (p, o, n) in enumerate([(A, "win", 1), (B, "loss", 2), (C, "loss", 2), (D, "loss", 4)])
+        ),
+    ),
+    GameReport(
+        "g",
+        "ffa",
+        tuple(
+            SeatResult(p, i, o, n)
+            for i, (p, o, n) in enumerate([(A, "draw", 1), (B, "loss", 3), (C, "draw", 1)])
+        ),
+    ),
+    GameReport(
+        "g",
+        "ffa",
+        tuple(
+            SeatResult(p, i, o, n)
+            for i, (p, o, n) in enumerate([(A, "win", 1), (B, "win", 1), (C, "loss", 3)])
+        ),
+    ),
+    duel("g", A, B, draw=True),
+]
+
+
+@pytest.mark.parametrize("report", GOOD, ids=["shared place", "tick-limit draw", "team win", "1v1 draw"])
+def test_results_as_the_game_service_builds_them_are_accepted(report: GameReport) -> None:
+    check_report(report)
 
 
 @pytest.mark.parametrize(("report", "message"), BAD, ids=[m for _, m in BAD])
@@ -211,15 +247,16 @@ def test_the_game_service_s_own_game_rows_and_results_are_used(core: EloCore) ->
 
 
 @one_backend
-def test_a_model_player_must_be_a_registered_version(core: EloCore) -> None:
-    before = snapshot(core)
-    with pytest.raises(NotFound, match="unknown player model:1: the model registry has no version 1"):
-        core.report_result(duel("g", A, PlayerRef("model", "1")))
-    assert snapshot(core) == before
+def test_a_model_player_is_linked_to_its_version_when_the_registry_has_it(core: EloCore) -> None:
     version = core.database.models.create_version(NewModelVersion(architecture="resnet")).version
-    core.report_result(duel("g", A, PlayerRef("model", str(version))))
-    player = core.database.players.find("model", str(version))
-    assert player is not None and player.model_version == version
+    core.report_result(duel("g1", PlayerRef("model", str(version)), PlayerRef("model", "404")))
+    linked, unregistered = (
+        core.database.players.find("model", str(version)),
+        core.database.players.find("model", "404"),
+    )
+    assert linked is not None and linked.model_version == version
+    assert unregistered is not None and unregistered.model_version is None  # rated all the same
+    assert core.get_rating(PlayerRef("model", "404"), "1v1").games == 1
 
 
 # fuzzing ReportResult
@@ -408,6 +445,8 @@ def test_get_ratings_answers_in_the_order_asked_with_starting_numbers_for_newcom
     got = core.get_ratings([B, newcomer, A, B], "1v1")
     assert [(r.player, r.games, r.rank) for r in got] == [(B, 1, 2), (newcomer, 0, 0), (A, 1, 1), (B, 1, 2)]
     assert (got[1].elo, got[1].rating, got[1].deviation, got[1].updated_at) == (1500.0, 1500.0, 350.0, None)
+    crowd = [PlayerRef("human", f"h{i}") for i in range(30)]
+    assert core.get_ratings([*crowd, B, newcomer, A], "1v1")[30:] == got[:3]  # many: read the whole board
     with pytest.raises(InvalidArgument, match="1 to 1000 players"):
         core.get_ratings([], "1v1")
     with pytest.raises(InvalidArgument, match="1 to 1000 players"):
@@ -451,6 +490,15 @@ def test_history_and_head_to_head_add_up(core: EloCore) -> None:
     with pytest.raises(InvalidArgument, match="two different players"):
         core.head_to_head(A, A, "1v1")
     assert core.head_to_head(A, B, "ffa").games == 0
+
+
+def test_player_refs_read_their_canonical_form() -> None:
+    assert PlayerRef.parse("model:17") == PlayerRef("model", "17") and str(H) == "human:hana"
+    assert PlayerRef.parse("human:a:b").id == "a:b"
+    with pytest.raises(InvalidArgument, match="<kind>:<id>"):
+        PlayerRef.parse("expander")
+    with pytest.raises(InvalidArgument, match="kind must be human, bot or model"):
+        PlayerRef.parse("robot:x")
 
 
 def test_the_config_reads_grl_elo_variables() -> None:

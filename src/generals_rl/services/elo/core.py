@@ -88,6 +88,7 @@ log = logging.getLogger(__name__)
 
 MAX_RATINGS = 1000
 MAX_RECENT = 100
+_FEW = 20  # GetRatings of at most this many players looks each up; more read the leaderboard
 _ALL = 10**9  # "no limit" for store reads that take one
 
 
@@ -163,7 +164,6 @@ class EloCore:
                     ids = self._same_result(report, game, stored)
                     return self._rate(report, ids, refs)
                 self._check_game(report, game)
-            self.players.check_models(refs)
             ids = [self.players.ensure(ref) for ref in refs]
             self._write_game(report, game, ids)
             self.database.games.record_results(report.game_id, _results(report, ids))
@@ -315,6 +315,13 @@ class EloCore:
             self.rebuild(mode)
         raise AssertionError("unreachable")
 
+    def _entries_built(self, mode: str) -> None:
+        """Rebuild ``mode``'s cached leaderboard from SQL unless it is there."""
+        with storage_errors():
+            built = self.leaderboards.as_of(mode) is not None
+        if not built:
+            self.rebuild(mode)
+
     def _starting(self, ref: PlayerRef, mode: str) -> PlayerRating:
         start = self.config.glicko.new_player()
         return PlayerRating(ref, mode, self.config.elo.initial_rating, start.rating, start.rd, METHOD)
@@ -332,12 +339,21 @@ class EloCore:
         for i, ref in enumerate(players):
             check_player(ref, f"player #{i + 1}")
         check_mode(mode)
-        members, entries = self._entries(mode, "rating")
-        rank = {m: i + 1 for i, m in enumerate(members)}
+        if len(players) > _FEW:
+            members, entries = self._entries(mode, "rating")
+            rank = {m: i + 1 for i, m in enumerate(members)}
+            found = {str(r): (entries.get(str(r)), rank.get(str(r), 0)) for r in players}
+        else:  # a few lookups beat reading the whole leaderboard
+            self._entries_built(mode)
+            with storage_errors():
+                found = {
+                    str(r): (self.leaderboards.entry(mode, r), self.leaderboards.rank(mode, r))
+                    for r in players
+                }
         out = []
         for ref in players:
-            entry = entries.get(str(ref))
-            out.append(self._starting(ref, mode) if entry is None else _ranked(entry, rank.get(str(ref), 0)))
+            entry, rank_ = found[str(ref)]
+            out.append(self._starting(ref, mode) if entry is None else _ranked(entry, rank_))
         return out
 
     def leaderboard(

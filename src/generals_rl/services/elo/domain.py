@@ -7,8 +7,10 @@ outcomes ``win``/``loss``/``draw``, end reasons ``general_captured``/``eliminate
 
 A result is consistent when (``check_report``): it has a game id, a known mode and 2+ distinct players
 (exactly 2 in 1v1, at most 8 in FFA), one entry per seat 0..P-1, a known outcome and a place 1..P per
-seat, and either one winner placed 1 alone with everyone else lost and placed 2+, or no winner, 2+
-draws sharing place 1 and everyone else lost and placed 2+. Aborted games are never rated.
+seat, and either winners placed 1 with everyone else lost and placed 2+, or no winner, 2+ draws
+sharing place 1 and everyone else lost and placed 2+. A 1v1 has one winner or two draws; an FFA game
+may have several winners (a team that won together: they tie with each other). Places need not be
+consecutive (1, 2, 2, 4 is what "eliminated on the same tick" gives). Aborted games are never rated.
 """
 
 from __future__ import annotations
@@ -249,7 +251,7 @@ def check_report(report: GameReport) -> None:
             )
         if not 1 <= s.place <= n:
             raise InvalidArgument(f"seat {s.seat} ({s.player}): the place must lie in 1..{n}, got {s.place}")
-    _check_outcomes(seats)
+    _check_outcomes(report.mode, seats)
     if report.ticks < 0:
         raise InvalidArgument(f"ticks must be >= 0, got {report.ticks}")
     if report.started_at and report.ended_at and report.ended_at < report.started_at:
@@ -258,12 +260,12 @@ def check_report(report: GameReport) -> None:
         check_text("the replay URI", report.replay_uri, 1024)
 
 
-def _check_outcomes(seats: tuple[SeatResult, ...]) -> None:
+def _check_outcomes(mode: str, seats: tuple[SeatResult, ...]) -> None:
     winners = [s for s in seats if s.outcome == "win"]
     draws = [s for s in seats if s.outcome == "draw"]
-    if len(winners) > 1:
+    if mode == "1v1" and len(winners) > 1:
         names = ", ".join(str(s.player) for s in winners)
-        raise InvalidArgument(f"a game has at most one winner, got {len(winners)}: {names}")
+        raise InvalidArgument(f"a 1v1 game has at most one winner, got {len(winners)}: {names}")
     if winners and draws:
         raise InvalidArgument("a game with a winner has no draws: the others lost")
     if not winners and len(draws) < 2:

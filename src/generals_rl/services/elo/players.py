@@ -7,15 +7,16 @@ model player must name a version of the model registry and is linked to it.
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from collections.abc import Iterable
 
-from generals_rl.services.common.errors import NotFound
 from generals_rl.services.elo.domain import PlayerRef
-from generals_rl.storage import Database, NotFoundError
+from generals_rl.storage import ConflictError, Database, NotFoundError
 from generals_rl.storage.records import PlayerKind
 
 _PAGE = 1000
+_ONE_BY_ONE = 20  # more unknown ids than this: read every player a page at a time
 
 
 class PlayerDirectory:
@@ -40,24 +41,17 @@ class PlayerDirectory:
         player = self.database.players.find(_kind(ref), ref.id)
         return None if player is None else self._remember(ref, player.id)
 
-    def check_models(self, refs: Iterable[PlayerRef]) -> None:
-        """``NotFound`` unless every model ref names a registered model version."""
-        for ref in refs:
-            if ref.kind == "model" and ref not in self._ids:
-                try:
-                    self.database.models.get_version(int(ref.id))
-                except NotFoundError:
-                    raise NotFound(
-                        f"unknown player {ref}: the model registry has no version {ref.id}"
-                    ) from None
-
     def ensure(self, ref: PlayerRef) -> str:
-        """The player's id, its row created if missing (models linked to their version)."""
+        """The player's id, its row created if missing. A model player is linked to its version when the
+        model registry has it, and created without the link when not (as the Game Service does)."""
         found = self.find(ref)
         if found is not None:
             return found
-        version = int(ref.id) if ref.kind == "model" else None
-        return self._remember(ref, self.database.players.ensure(_kind(ref), ref.id, model_version=version).id)
+        players = self.database.players
+        if ref.kind == "model":
+            with contextlib.suppress(NotFoundError, ConflictError):
+                return self._remember(ref, players.ensure("model", ref.id, model_version=int(ref.id)).id)
+        return self._remember(ref, players.ensure(_kind(ref), ref.id).id)
 
     def ref(self, player_id: str) -> PlayerRef:
         """The ref of a stored player id."""
@@ -71,7 +65,7 @@ class PlayerDirectory:
         wanted = set(player_ids)
         missing = wanted - self._refs.keys()
         offset = 0
-        while len(missing) > 1:
+        while len(missing) > _ONE_BY_ONE:
             page = self.database.players.list(limit=_PAGE, offset=offset)
             for player in page:
                 self._remember(PlayerRef(player.kind, player.name), player.id)
