@@ -27,7 +27,7 @@ async def open_service(
     """The Game Service on ``stores``, reporting results to the Elo Service at ``settings.address("elo")``."""
     host = GameHost(
         archive=GameArchive(stores.database, stores.cache, stores.blobs),
-        send_result=elo_sender(peers.channel("elo")),
+        send_result=elo_sender(lambda: peers.channel("elo")),
         config=config,
     )
     return ServiceHandle(

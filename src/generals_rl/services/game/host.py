@@ -69,14 +69,14 @@ PERMANENT = (InvalidArgument, AlreadyExists)
 """Answers of the Elo Service that no retry will change: the result is set aside as rejected."""
 
 
-def elo_sender(channel: grpc.aio.Channel, timeout_s: float = 10.0) -> ResultSender:
-    """Send results with the Elo Service's ReportResult over ``channel``."""
-    stub = elo_pb2_grpc.EloServiceStub(channel)
+def elo_sender(channel: Callable[[], grpc.aio.Channel], timeout_s: float = 10.0) -> ResultSender:
+    """Send results with the Elo Service's ReportResult over ``channel()``, asked for at every call
+    (``Peers.channel``: the peer's address may be known only once every server listens)."""
 
     async def send(result: GameResult) -> None:
         request = elo_pb2.ReportResultRequest(result=convert.result_to_proto(result))
         try:
-            await stub.ReportResult(request, timeout=timeout_s)
+            await elo_pb2_grpc.EloServiceStub(channel()).ReportResult(request, timeout=timeout_s)
         except grpc.aio.AioRpcError as error:
             raise from_rpc_error(error) from error
 
