@@ -8,6 +8,7 @@ FFA are separate pools; histories and head-to-head records add up.
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import time
 from collections.abc import Iterator
@@ -26,12 +27,21 @@ from generals_rl.services.common.errors import (
     InvalidArgument,
     ServiceError,
 )
-from generals_rl.services.elo import EloCore, EloServiceConfig, GameReport, PlayerRef, SeatResult
+from generals_rl.services.elo import (
+    EloCore,
+    EloServiceConfig,
+    EloServicer,
+    GameReport,
+    LocalElo,
+    PlayerRef,
+    SeatResult,
+)
 from generals_rl.services.elo.domain import check_report
 from generals_rl.services.elo.ratings import glicko2_period, placement_pairs
 from generals_rl.stats import Z95
 from generals_rl.storage import open_cache, open_sql
 from generals_rl.storage.records import MatchResult, NewGame, NewModelVersion
+from generals_rl.v1 import common_pb2, elo_pb2
 
 A, B, C, D = (PlayerRef("bot", n) for n in ("alpha", "beta", "gamma", "delta"))
 H = PlayerRef("human", "hana")
@@ -261,7 +271,7 @@ def test_a_model_player_is_linked_to_its_version_when_the_registry_has_it(core: 
 
 # fuzzing ReportResult
 
-POOL = [A, B, C, H, PlayerRef("model", "1"), PlayerRef("model", "99")]  # model:99 is not registered
+POOL = [A, B, C, H, PlayerRef("model", "1"), PlayerRef("model", "99")]
 FLAWS = ["mode", "count", "twice", "seat", "outcome", "place", "kind", "id", "game id", "reason"]
 
 
@@ -320,9 +330,7 @@ def test_fuzzed_results_only_ever_fail_cleanly_and_a_refused_one_changes_nothing
     sql_uri: str, cache_uri: str
 ) -> None:
     core = make_core(sql_uri, cache_uri)
-    core.database.models.create_version(
-        NewModelVersion(architecture="resnet")
-    )  # model:1 exists, model:99 not
+    core.database.models.create_version(NewModelVersion(architecture="resnet"))  # model:1 is registered
     allowed = {grpc.StatusCode.INVALID_ARGUMENT, grpc.StatusCode.ALREADY_EXISTS, grpc.StatusCode.NOT_FOUND}
     seen: set[str] = set()
 
@@ -345,6 +353,51 @@ def test_fuzzed_results_only_ever_fail_cleanly_and_a_refused_one_changes_nothing
         core.database.close()
         core.leaderboards.cache.close()
     assert {"INVALID_ARGUMENT", "rated"} <= seen  # the pool is small: repeats and conflicts happen too
+
+
+@st.composite
+def requests(draw: st.DrawFn) -> elo_pb2.ReportResultRequest:
+    """ReportResult requests as they could arrive on the wire: any enum number, any counts."""
+    seats = [
+        common_pb2.PlayerResult(
+            player=common_pb2.PlayerRef(
+                kind=draw(st.integers(0, 4)), id=draw(st.sampled_from(["a", "b", "1", ""]))
+            ),  # type: ignore[arg-type]
+            seat=draw(st.integers(0, 3)),
+            outcome=draw(st.integers(0, 4)),  # type: ignore[arg-type]
+            place=draw(st.integers(0, 4)),
+            eliminated_tick=draw(st.integers(0, 2**32 - 1)),
+        )
+        for _ in range(draw(st.integers(0, 4)))
+    ]
+    result = common_pb2.GameResult(
+        game_id=draw(st.sampled_from(["w0", "w1", ""])),
+        mode=draw(st.integers(0, 3)),  # type: ignore[arg-type]
+        players=seats,
+        ticks=draw(st.integers(0, 2**32 - 1)),
+        reason=draw(st.integers(0, 5)),  # type: ignore[arg-type]
+    )
+    return elo_pb2.ReportResultRequest(result=result)
+
+
+@one_backend
+def test_fuzzed_requests_through_the_servicer_only_ever_fail_cleanly(core: EloCore) -> None:
+    servicer = EloServicer(LocalElo(core))
+    allowed = {grpc.StatusCode.INVALID_ARGUMENT, grpc.StatusCode.ALREADY_EXISTS, grpc.StatusCode.NOT_FOUND}
+
+    @settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+    @given(request=requests())
+    def check(request: elo_pb2.ReportResultRequest) -> None:
+        before = snapshot(core)
+        try:
+            response = asyncio.run(servicer.ReportResult(request, None))  # type: ignore[arg-type]
+        except ServiceError as error:
+            assert error.code in allowed, error
+            assert snapshot(core) == before, error
+        else:
+            assert len(response.changes) == len(request.result.players)
+
+    check()
 
 
 # leaderboards

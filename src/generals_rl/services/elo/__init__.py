@@ -11,7 +11,8 @@ from generals_rl.services.common.server import bind
 from generals_rl.services.common.wiring import Peers, ServiceHandle, Stores
 from generals_rl.services.elo.api import Elo, LocalElo
 from generals_rl.services.elo.client import EloClient
-from generals_rl.services.elo.core import EloCore, EloServiceConfig
+from generals_rl.services.elo.config import EloServiceConfig
+from generals_rl.services.elo.core import EloCore
 from generals_rl.services.elo.domain import (
     GameReport,
     HeadToHeadRecord,

@@ -28,10 +28,8 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import logging
-import os
 import threading
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import cast
 
@@ -42,6 +40,7 @@ from generals_rl.services.common.errors import (
     NotFound,
     Unavailable,
 )
+from generals_rl.services.elo.config import EloServiceConfig
 from generals_rl.services.elo.domain import (
     METHOD,
     ORDERS,
@@ -62,7 +61,7 @@ from generals_rl.services.elo.domain import (
 from generals_rl.services.elo.leaderboard import LeaderboardCache
 from generals_rl.services.elo.paging import clamp_page_size, decode_token, page_of
 from generals_rl.services.elo.players import PlayerDirectory
-from generals_rl.services.elo.ratings import EloConfig, Glicko2Config, expected_score
+from generals_rl.services.elo.ratings import expected_score
 from generals_rl.services.elo.updates import Seat, rate_game
 from generals_rl.storage import (
     AlreadyExistsError,
@@ -90,37 +89,6 @@ MAX_RATINGS = 1000
 MAX_RECENT = 100
 _FEW = 20  # GetRatings of at most this many players looks each up; more read the leaderboard
 _ALL = 10**9  # "no limit" for store reads that take one
-
-
-@dataclass(frozen=True)
-class EloServiceConfig:
-    """How the Elo Service rates: Elo's K, Glicko-2's settings, how long the cached leaderboard lives."""
-
-    elo: EloConfig = field(default_factory=EloConfig)
-    glicko: Glicko2Config = field(default_factory=Glicko2Config)
-    leaderboard_ttl_s: float = 3600.0
-
-    @staticmethod
-    def from_env(env: Mapping[str, str] | None = None) -> EloServiceConfig:
-        """From ``GRL_ELO_K`` (20), ``GRL_ELO_PROVISIONAL_K`` (40), ``GRL_ELO_PROVISIONAL_GAMES`` (30),
-        ``GRL_ELO_TAU`` (Glicko-2's tau, 0.5) and ``GRL_ELO_LEADERBOARD_TTL_S`` (3600)."""
-        env = os.environ if env is None else env
-
-        def number(name: str, default: float) -> float:
-            text = env.get(name, "")
-            try:
-                return float(text) if text else default
-            except ValueError:
-                raise ValueError(f"{name} must be a number, got {text!r}") from None
-
-        base = EloConfig()
-        elo = EloConfig(
-            k=number("GRL_ELO_K", base.k),
-            provisional_k=number("GRL_ELO_PROVISIONAL_K", base.provisional_k),
-            provisional_games=int(number("GRL_ELO_PROVISIONAL_GAMES", base.provisional_games)),
-        )
-        glicko = Glicko2Config(tau=number("GRL_ELO_TAU", Glicko2Config().tau))
-        return EloServiceConfig(elo, glicko, number("GRL_ELO_LEADERBOARD_TTL_S", 3600.0))
 
 
 @contextlib.contextmanager
