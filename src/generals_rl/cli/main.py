@@ -6,6 +6,8 @@ import typer
 
 from generals_rl import __version__
 from generals_rl.cli.db import db_app
+from generals_rl.cli.leaderboard import leaderboard
+from generals_rl.cli.match import match, tournament
 from generals_rl.cli.play import play
 from generals_rl.cli.replay import replay_app
 from generals_rl.cli.serve import serve, up
@@ -19,6 +21,9 @@ app = typer.Typer(
 app.command()(play)
 app.command()(serve)
 app.command()(up)
+app.command()(match)
+app.command()(tournament)
+app.command()(leaderboard)
 app.add_typer(replay_app, name="replay")
 app.add_typer(db_app, name="db")
 
