@@ -95,7 +95,11 @@ async def hosted_bots_game(running: RunningServices, games: GameClient) -> None:
 
         rating = await eventually(rated, "the Elo Service to rate the game")
     assert rating.games == 1 and rating.wins == 1
-    assert not stores.cache.hgetall(PENDING_KEY)
+
+    async def delivered() -> bool:
+        return not await asyncio.to_thread(stores.cache.hgetall, PENDING_KEY)
+
+    await eventually(delivered, "the delivered result to leave the pending hash")
     replay = Replay.from_bytes(stores.blobs.get(REPLAYS, replay_key(created.game_id)))
     last = list(simulate(replay, max_ticks=2000))[-1]
     assert int(last.tick[0]) == result.ticks and int(last.winner[0]) == 0
@@ -115,6 +119,12 @@ async def human_game(running: RunningServices, games: GameClient) -> None:
         seats=(SeatSpec(), SeatSpec(PlayerRef("bot", "random"), True)),
     )
     created = await games.create_game(spec)
+
+    async def listed() -> bool:
+        active = await asyncio.to_thread(running.stores.cache.hgetall, ACTIVE_KEY)
+        return created.game_id in active
+
+    await eventually(listed, "the pending game in the active-games hash")
     with pytest.raises(errors.Unauthenticated):
         await games.join_game(created.game_id, Joiner(session_token="x" * 32))
     joined = await games.join_game(created.game_id, Joiner(session_token=token))

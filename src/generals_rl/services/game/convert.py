@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
+import torch
 from google.protobuf.timestamp_pb2 import Timestamp
 
 from generals_rl.game.observations import Observation
@@ -440,13 +441,28 @@ def page_from_proto(message: game_pb2.ListGamesResponse) -> GamePage:
 # -- views ------------------------------------------------------------------------------------
 
 
+_WIRE_DTYPES: dict[torch.dtype, Any] = {info.torch: code for code, info in tensors.DTYPES.items()}
+
+
+def fill_tensor(target: common_pb2.Tensor, value: torch.Tensor) -> None:
+    """Write ``value`` into a Tensor field in place: one copy of the data (a nested constructor or
+    ``CopyFrom`` would copy megabytes of a StepBatch response again at every level)."""
+    target.dtype = _WIRE_DTYPES[value.dtype]
+    target.shape[:] = list(value.shape)
+    target.data = value.detach().cpu().contiguous().numpy().tobytes()
+
+
+def fill_observation(target: common_pb2.Observation, obs: Observation) -> None:
+    fill_tensor(target.armies, obs.armies)
+    fill_tensor(target.planes, obs.planes)
+    fill_tensor(target.scalars, obs.scalars)
+    fill_tensor(target.action_mask, obs.action_mask)
+
+
 def observation_to_proto(obs: Observation) -> common_pb2.Observation:
-    return common_pb2.Observation(
-        armies=tensors.encode(obs.armies),
-        planes=tensors.encode(obs.planes),
-        scalars=tensors.encode(obs.scalars),
-        action_mask=tensors.encode(obs.action_mask),
-    )
+    message = common_pb2.Observation()
+    fill_observation(message, obs)
+    return message
 
 
 def observation_from_proto(message: common_pb2.Observation, field: str = "observation") -> Observation:
@@ -459,11 +475,10 @@ def observation_from_proto(message: common_pb2.Observation, field: str = "observ
 
 
 def view_to_proto(view: SeatView) -> game_pb2.GameView:
-    return game_pb2.GameView(
+    message = game_pb2.GameView(
         game_id=view.game_id,
         tick=view.tick,
         seat=view.seat,
-        observation=observation_to_proto(view.observation),
         queued_actions=list(view.queued_actions),
         alive=view.alive,
         status=_number(STATUSES, view.status),
@@ -472,6 +487,8 @@ def view_to_proto(view: SeatView) -> game_pb2.GameView:
         outcome=_number(OUTCOMES, view.outcome),
         next_tick_at=_time(view.next_tick_at),
     )
+    fill_observation(message.observation, view.observation)
+    return message
 
 
 def view_from_proto(message: game_pb2.GameView) -> SeatView:
@@ -551,19 +568,19 @@ def batch_spec_to_proto(spec: BatchSpec) -> game_pb2.BatchSpec:
 def batch_step_to_proto(result: BatchStep) -> game_pb2.StepBatchResponse:
     message = game_pb2.StepBatchResponse(
         step=result.step,
-        observation=observation_to_proto(result.observation),
-        rewards=tensors.encode(result.rewards),
-        dones=tensors.encode(result.dones),
-        truncated=tensors.encode(result.truncated),
-        winners=tensors.encode(result.winners),
-        alive=tensors.encode(result.alive),
         finished_game_ids=list(result.finished_game_ids),
         controlled_seats=list(result.controlled_seats),
     )
+    fill_observation(message.observation, result.observation)
+    fill_tensor(message.rewards, result.rewards)
+    fill_tensor(message.dones, result.dones)
+    fill_tensor(message.truncated, result.truncated)
+    fill_tensor(message.winners, result.winners)
+    fill_tensor(message.alive, result.alive)
     if result.board is not None:
         message.spec.CopyFrom(board_to_proto(result.board))
     if result.final_observation is not None:
-        message.final_observation.CopyFrom(observation_to_proto(result.final_observation))
+        fill_observation(message.final_observation, result.final_observation)
     return message
 
 

@@ -44,13 +44,16 @@ from generals_rl.services.game.domain import (
 from generals_rl.services.game.queues import MoveQueue
 from generals_rl.services.game.results import build_result, end_reason
 
+MAX_BUFFERED_VIEWS = 4096
+"""Views a feed holds for a client that does not read (beyond it the oldest go, to bound memory)."""
+
 
 class ViewFeed:
     """The views waiting to be sent on one open StreamView of one seat.
 
-    Lock-step games keep every view (none is skipped); real-time games keep only the newest, so
-    a client that falls behind jumps ticks. ``wake`` is called after every push (the stream's
-    sender waits on it).
+    Lock-step games keep every view (none is skipped, up to ``MAX_BUFFERED_VIEWS`` unread);
+    real-time games keep only the newest, so a client that falls behind jumps ticks. ``wake`` is
+    called after every push (the stream's sender waits on it).
     """
 
     def __init__(self, game_id: str, seat: int, wake: Callable[[], None] = lambda: None) -> None:
@@ -62,6 +65,8 @@ class ViewFeed:
     def push(self, view: SeatView, keep_all: bool) -> None:
         if not keep_all:
             self._views.clear()
+        elif len(self._views) >= MAX_BUFFERED_VIEWS:
+            self._views.popleft()
         self._views.append(view)
         self.wake()
 
