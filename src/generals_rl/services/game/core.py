@@ -24,56 +24,48 @@ A game still pending after ``pending_timeout_s``, or a lock-step game without a 
 
 from __future__ import annotations
 
-import base64
-import binascii
 import hashlib
-import json
 import logging
-import math
-import secrets
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
-from generals_rl.agents import BOTS
-from generals_rl.game.engine import MAX_TICKS_LIMIT, EngineConfig
 from generals_rl.services.common.errors import (
     FailedPrecondition,
     InvalidArgument,
     NotFound,
     ResourceExhausted,
-    Unauthenticated,
     Unavailable,
 )
-from generals_rl.services.game.boards import resolve_board
 from generals_rl.services.game.clocks import Clock, SystemClock
 from generals_rl.services.game.domain import (
     MODES,
     STATUSES,
-    EngineOptions,
     GameFilter,
     GameInfo,
     GamePage,
     GameSpec,
-    Joiner,
     JoinResult,
     MovesQueued,
     PlayerRef,
 )
+from generals_rl.services.game.requests import (
+    DEFAULT_PAGE_SIZE,
+    MAX_DISPLAY_NAME,
+    MAX_ID,
+    MAX_PAGE_SIZE,
+    build_room,
+    check_player,
+    joiner_player,
+    read_page_token,
+)
+from generals_rl.services.game.requests import page_token as make_page_token
 from generals_rl.services.game.rooms import EndedGame, Room, Seat, ViewFeed
 
+__all__ = ["GameListener", "GameManager", "GameServiceConfig", "check_player", "joiner_player"]
+
 log = logging.getLogger(__name__)
-
-MAX_ID = 128
-"""Longest player id, request id and game id accepted."""
-
-MAX_DISPLAY_NAME = 64
-DEFAULT_MAX_TICKS = 2000
-DEFAULT_AFK_TICKS = 100
-MAX_AFK_TICKS = 1_000_000
-DEFAULT_PAGE_SIZE = 50
-MAX_PAGE_SIZE = 1000
 
 
 @dataclass(frozen=True)
@@ -121,43 +113,6 @@ class _NoListener:
         return None
 
 
-def check_player(player: PlayerRef, field: str) -> PlayerRef:
-    """``player`` when its kind and id are valid; ``InvalidArgument`` naming ``field`` otherwise."""
-    if player.kind not in ("human", "bot", "model"):
-        raise InvalidArgument(f"{field}: the player kind must be human, bot or model, got {player.kind!r}")
-    if not isinstance(player.id, str) or not 1 <= len(player.id) <= MAX_ID or not player.id.isprintable():
-        raise InvalidArgument(f"{field}: a player id is 1..{MAX_ID} printable characters, got {player.id!r}")
-    if player.kind == "bot" and player.id not in BOTS:
-        raise InvalidArgument(f"{field}: unknown bot {player.id!r}; the bots are {', '.join(sorted(BOTS))}")
-    if player.kind == "model" and (
-        not player.id.isdigit() or int(player.id) < 1 or player.id.startswith("0")
-    ):
-        raise InvalidArgument(f"{field}: a model player's id is its version number (>= 1), got {player.id!r}")
-    return player
-
-
-def joiner_player(joiner: Joiner, resolve_session: Callable[[str], str] | None = None) -> PlayerRef:
-    """The player a JoinGame request names; a session token is resolved to its user id."""
-    given = [v is not None for v in (joiner.session_token, joiner.bot, joiner.model_version)]
-    if sum(given) != 1:
-        raise InvalidArgument("player: give exactly one of session_token, bot and model_version")
-    if joiner.session_token is not None:
-        if not joiner.session_token:
-            raise Unauthenticated("unknown or expired session token")
-        resolve = resolve_session or _no_sessions
-        return check_player(PlayerRef("human", resolve(joiner.session_token)), "session")
-    if joiner.bot is not None:
-        return check_player(PlayerRef("bot", joiner.bot), "bot")
-    assert joiner.model_version is not None
-    if joiner.model_version < 1:
-        raise InvalidArgument(f"model_version: versions start at 1, got {joiner.model_version}")
-    return PlayerRef("model", str(joiner.model_version))
-
-
-def _no_sessions(token: str) -> str:
-    raise Unauthenticated("unknown or expired session token")
-
-
 class GameManager:
     """The live seated games of one server (module docstring)."""
 
@@ -198,69 +153,7 @@ class GameManager:
     def prepare_game(self, spec: GameSpec) -> Room:
         """Check a request and build its game without registering it (safe in a worker thread:
         drawing or replaying a map can take a while)."""
-        if len(spec.request_id) > MAX_ID:
-            raise InvalidArgument(f"request_id: at most {MAX_ID} characters, got {len(spec.request_id)}")
-        if spec.mode not in MODES:
-            raise InvalidArgument(f"mode: must be 1v1 or ffa, got {spec.mode!r}")
-        speed = spec.speed or 1.0
-        if not (math.isfinite(speed) and 0.25 <= speed <= 16):
-            raise InvalidArgument(f"speed: must lie in 0.25..16 (0 means 1), got {spec.speed}")
-        if spec.clock not in (None, "real_time", "lock_step"):
-            raise InvalidArgument(f"clock: must be real_time or lock_step, got {spec.clock!r}")
-        afk_ticks = spec.afk_ticks or DEFAULT_AFK_TICKS
-        if not 1 <= afk_ticks <= MAX_AFK_TICKS:
-            raise InvalidArgument(f"afk_ticks: must lie in 1..{MAX_AFK_TICKS}, got {spec.afk_ticks}")
-        options = spec.engine
-        max_ticks = options.max_ticks or DEFAULT_MAX_TICKS
-        if not 1 <= max_ticks <= MAX_TICKS_LIMIT:
-            raise InvalidArgument(f"engine.max_ticks: at most {MAX_TICKS_LIMIT}, got {options.max_ticks}")
-        if options.move_order not in ("alternating", "generals-bots"):
-            raise InvalidArgument(f"engine.move_order: unknown order {options.move_order!r}")
-        reservations = []
-        for i, seat in enumerate(spec.seats):
-            if seat.player is not None:
-                check_player(seat.player, f"seats[{i}].player")
-            if seat.hosted:
-                if seat.player is None or seat.player.kind == "human":
-                    raise InvalidArgument(f"seats[{i}]: only bots and model versions can be hosted")
-                if seat.player.kind == "model":
-                    raise Unavailable(
-                        f"seats[{i}]: this server cannot host model versions (no Model Service client "
-                        "yet); let the model join as a remote client"
-                    )
-            reservations.append((seat.player, seat.hosted))
-        board, players = resolve_board(spec.mode, spec.num_players, spec.map, spec.seed)
-        if len(spec.seats) > players:
-            raise InvalidArgument(f"seats: {len(spec.seats)} reservations for {players} seats")
-        if options.move_order == "generals-bots" and players != 2:
-            raise InvalidArgument("engine.move_order: the generals-bots order is for 2 players only")
-        if max_ticks <= board.start_tick:
-            raise InvalidArgument(
-                f"engine.max_ticks: {max_ticks} is not after the start tick {board.start_tick}"
-            )
-        regeneration = options.city_regeneration or board.city_regeneration
-        engine = EngineConfig(
-            move_order=options.move_order, max_ticks=max_ticks, city_regeneration=regeneration
-        )
-        game_id = secrets.token_urlsafe(12)
-        room = Room(
-            game_id=game_id,
-            mode=spec.mode,
-            board=board,
-            players=players,
-            reservations=reservations,
-            clock_kind=spec.clock,
-            speed=speed,
-            options=EngineOptions(options.move_order, max_ticks, regeneration),
-            engine=engine,
-            afk_ticks=afk_ticks,
-            unrated=spec.unrated,
-            clock=self.clock,
-        )
-        for place in room.seats:
-            if place.hosted and place.reserved is not None:
-                room.take_seat(place, place.reserved, "", hosted=True)
-        return room
+        return build_room(spec, self.clock)
 
     def add_game(self, room: Room, request_id: str = "") -> GameInfo:
         """Register a prepared game (and start it when every seat is hosted)."""
@@ -465,7 +358,7 @@ class GameManager:
             raise InvalidArgument(f"mode: unknown mode {filter.mode!r}")
         size = min(page_size or DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE)
         fingerprint = hashlib.sha1(repr(filter).encode()).hexdigest()[:12]
-        offset = _read_page_token(page_token, fingerprint)
+        offset = read_page_token(page_token, fingerprint)
         rooms = sorted(
             [*self._live.values(), *self._done.values()],
             key=lambda r: (r.created_at, r.game_id),
@@ -480,26 +373,5 @@ class GameManager:
         ]
         page = matching[offset : offset + size]
         end = offset + len(page)
-        token = _page_token(end, fingerprint) if end < len(matching) else ""
+        token = make_page_token(end, fingerprint) if end < len(matching) else ""
         return GamePage(games=tuple(r.info() for r in page), next_page_token=token, total_size=len(matching))
-
-
-def _page_token(offset: int, fingerprint: str) -> str:
-    raw = json.dumps({"o": offset, "f": fingerprint}).encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-
-def _read_page_token(token: str, fingerprint: str) -> int:
-    if not token:
-        return 0
-    try:
-        raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
-        obj = json.loads(raw)
-        offset = obj["o"]
-        if obj["f"] != fingerprint or not isinstance(offset, int) or offset < 0:
-            raise ValueError
-    except (ValueError, KeyError, TypeError, binascii.Error, UnicodeDecodeError):
-        raise InvalidArgument(
-            "page_token: not a token of this listing (tokens hold only with the same filter)"
-        ) from None
-    return offset

@@ -33,7 +33,7 @@ from generals_rl.game.state import MAX_PLAYERS, GameState
 from generals_rl.services.common.errors import InvalidArgument, ResourceExhausted
 from generals_rl.services.game.boards import MAX_MAP_TEXT, draw_seed, map_config, player_count
 from generals_rl.services.game.clocks import Clock, SystemClock
-from generals_rl.services.game.core import DEFAULT_MAX_TICKS, GameServiceConfig, check_player
+from generals_rl.services.game.core import GameServiceConfig
 from generals_rl.services.game.domain import (
     MODES,
     BatchSpec,
@@ -44,6 +44,7 @@ from generals_rl.services.game.domain import (
     MapList,
     SeatInfo,
 )
+from generals_rl.services.game.requests import DEFAULT_MAX_TICKS, check_player
 from generals_rl.services.game.results import build_result, end_reason
 from generals_rl.services.game.rooms import EndedGame
 
