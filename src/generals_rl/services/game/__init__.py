@@ -3,9 +3,9 @@ and batched lock-step games for actors (StepBatch).
 
 Modules: ``domain`` (types), ``core`` (``GameManager``: the live games), ``rooms`` (one game),
 ``queues`` (move queues), ``clocks`` (time sources), ``boards`` (maps), ``requests`` (checks),
-``results``,
-``lockstep`` (StepBatch sessions), ``archive`` (storage at game end), ``host`` (``GameHost``: the
-service in one process), ``convert`` / ``servicer`` (the wire), ``client`` (``GameClient``).
+``results``, ``lockstep`` (StepBatch sessions), ``archive`` (storage at game end), ``host``
+(``GameHost``: the service in one process), ``convert`` / ``servicer`` (the wire), ``client``
+(``GameClient``).
 """
 
 from __future__ import annotations
