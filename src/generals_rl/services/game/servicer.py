@@ -116,8 +116,7 @@ class GameServicer(game_pb2_grpc.GameServiceServicer):
                 actions = tensors.to_torch(
                     request.actions.actions, name="actions.actions", dtypes=tensors.INT_DTYPES, shape=shape
                 )
-                result = await batch.step(actions, request.actions.step)
-                yield await asyncio.to_thread(convert.batch_step_to_proto, result)
+                yield await batch.step_then(actions, request.actions.step, convert.batch_step_to_proto)
         finally:
             with contextlib.suppress(Exception):
                 await batch.close()
