@@ -132,12 +132,13 @@ class GameServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def SubmitMoves(self, request, context):
-        """Appends moves to the end of the seat's move queue, as generals.io does: each tick plays the
-        first queued move of every live seat (an empty queue passes). Each move's source tile must
-        be owned by the player now, or be the destination of a move queued before it (a path);
-        otherwise nothing is queued and the call fails with INVALID_ARGUMENT naming the move. A
-        queued move that is no longer legal when its tick comes (the tile was lost, or holds less
-        than 2 army) is dropped as a pass (RULES 6).
+        """Appends moves to the end of the seat's move queue, as generals.io does: each tick takes
+        queued moves of every live seat from the front until one is legal (or a queued pass), and
+        plays that one; an empty queue passes. Each move's source tile must be owned by the player
+        now, or be the destination of a move queued before it (a path); otherwise nothing is queued
+        and the call fails with INVALID_ARGUMENT naming the move. A queued move that is no longer
+        legal when its tick comes (the tile was lost, or holds less than 2 army, RULES 6) is
+        dropped and the next one is tried in the same tick.
         Lock-step games play a tick as soon as every live seat that is not hosted has a queued
         move; queue 0 to pass.
         Errors: NOT_FOUND; PERMISSION_DENIED; FAILED_PRECONDITION (the game is not RUNNING, or the
