@@ -427,6 +427,22 @@ def test_a_full_queue_refuses_tickets(tmp_path: Path) -> None:
     run(scenario())
 
 
+def test_recent_waits_keep_the_last_hundred_under_concurrent_writers(tmp_path: Path) -> None:
+    store = world(tmp_path).queues.store
+
+    def write(offset: int) -> None:
+        for i in range(60):
+            store.record_wait("1v1", offset + i)
+
+    threads = [threading.Thread(target=write, args=(1000 * k,)) for k in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    waits = store.recent_waits("1v1")
+    assert len(waits) == 100 and set(waits) <= {1000.0 * k + i for k in range(4) for i in range(60)}
+
+
 BAD_FIND = [
     (FindMatch(), InvalidArgument, "player is required"),
     (bot("expander", mode="unspecified"), InvalidArgument, "mode"),
@@ -1037,3 +1053,101 @@ def test_cli_reports_service_errors(fake_matchmaker: tuple[str, World]) -> None:
         closed = f"127.0.0.1:{sock.getsockname()[1]}"
     result = CliRunner().invoke(app, ["--via", closed])
     assert result.exit_code == 1 and "error" in result.output
+
+
+# -- fuzzed messages through the servicer ---------------------------------------------------------
+
+REFUSED = (InvalidArgument, NotFound, FailedPrecondition, Unauthenticated)
+proto_players = st.builds(
+    common_pb2.PlayerRef,
+    kind=st.integers(0, 4),
+    id=st.sampled_from(["", "random", "expander", "gatherer", "1", "2", "99", "alice", "x" * 129]),
+)
+
+
+valid_players = st.sampled_from(
+    [common_pb2.PlayerRef(kind=common_pb2.PLAYER_KIND_BOT, id=n) for n in BOT_NAMES]
+    + [common_pb2.PlayerRef(kind=common_pb2.PLAYER_KIND_MODEL, id=str(v)) for v in (1, 2, 3)]
+)
+
+
+@st.composite
+def find_match_messages(draw: st.DrawFn) -> pb.FindMatchRequest:
+    message = pb.FindMatchRequest(
+        hosted=draw(st.booleans()),
+        mode=draw(st.integers(1, 2) | st.integers(0, 3)),
+        num_players=draw(st.sampled_from([0, 2]) | st.integers(0, 10)),
+        opponent_kinds=draw(st.lists(st.integers(1, 3) | st.integers(0, 4), max_size=3)),
+        max_wait_s=draw(st.integers(0, 4000)),
+        request_id=draw(st.sampled_from(["", "", "r", "x" * 129])),
+    )
+    which = draw(st.sampled_from(["none", "session_token", "bot", "model_version"]))
+    if which == "session_token":
+        message.session_token = draw(st.sampled_from(["", "nope", "tok-alice-0123456789"]))
+    elif which == "bot":
+        message.bot = draw(st.sampled_from(["", "random", "expander", "stockfish", "x" * 200]))
+    elif which == "model_version":
+        message.model_version = draw(st.integers(0, 5) | st.integers(-(2**63), 2**63 - 1))
+    return message
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(message=find_match_messages())
+def test_fuzzed_find_match_messages(tmp_path: Path, message: pb.FindMatchRequest) -> None:
+    async def scenario() -> None:
+        w = world(tmp_path)
+        servicer = MatchmakerServicer(w.queues, w.tournaments)
+        before = w.snapshot()
+        try:
+            ticket = await servicer.FindMatch(message, None)  # type: ignore[arg-type]
+        except REFUSED as error:
+            assert str(error) and w.snapshot() == before
+        else:
+            assert ticket.status == pb.TICKET_STATUS_QUEUED and ticket.player.kind != 0
+
+    run(scenario())
+
+
+@st.composite
+def tournament_messages(draw: st.DrawFn) -> pb.CreateTournamentRequest:
+    message = pb.CreateTournamentRequest(
+        name=draw(st.sampled_from(["", "", "cup", "n" * 129])),
+        format=draw(st.integers(1, 3) | st.integers(0, 4)),
+        participants=draw(
+            st.lists(valid_players, min_size=2, max_size=5, unique_by=str)
+            | st.lists(proto_players, max_size=5)
+        ),
+        games_per_pairing=draw(st.integers(0, 3) | st.just(101)),
+        rounds=draw(st.just(0) | st.integers(0, 5)),
+        seed=draw(st.integers(0, 2**64 - 1)),
+        max_parallel_games=draw(st.sampled_from([0, 1, 4]) | st.integers(0, 300)),
+    )
+    if draw(st.booleans()):
+        low = draw(st.integers(4, 64) | st.integers(0, 70))
+        high = draw(st.integers(low, max(low, 64)) | st.integers(0, 70))
+        message.generator.side.low, message.generator.side.high = low, high
+    if draw(st.booleans()):
+        message.engine.max_ticks = draw(st.integers(0, 1000) | st.integers(0, 200_000))
+    return message
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(message=tournament_messages())
+def test_fuzzed_create_tournament_messages(tmp_path: Path, message: pb.CreateTournamentRequest) -> None:
+    async def scenario() -> None:
+        w = world(tmp_path)
+        servicer = MatchmakerServicer(w.queues, w.tournaments)
+        before = w.snapshot()
+        try:
+            created = await servicer.CreateTournament(message, None)  # type: ignore[arg-type]
+        except REFUSED as error:
+            assert str(error) and w.snapshot() == before and w.games.games == {}
+        else:
+            done = await w.tournaments.wait(created.tournament_id)
+            assert done.status is TournamentStatus.FINISHED and len(done.rounds) == done.total_rounds
+            fetched = await servicer.GetTournament(pb.GetTournamentRequest(tournament_id=done.id), None)  # type: ignore[arg-type]
+            assert fetched.status == pb.TOURNAMENT_STATUS_FINISHED and len(fetched.standings) == len(
+                message.participants
+            )
+
+    run(scenario())

@@ -171,7 +171,9 @@ class TicketStore:
     def record_wait(self, queue: str, seconds: float) -> None:
         key = f"mm:waits:{queue}"
         if self.cache.qpush(key, f"{seconds:.6f}") > RECENT_WAITS:
-            self.cache.qpop_many(key, self.cache.qlen(key) - RECENT_WAITS)
+            excess = self.cache.qlen(key) - RECENT_WAITS  # others may have trimmed it meanwhile
+            if excess > 0:
+                self.cache.qpop_many(key, excess)
 
     def recent_waits(self, queue: str) -> list[float]:
         return [float(x) for x in self.cache.qlist(f"mm:waits:{queue}")]
@@ -208,6 +210,7 @@ class Queues:
         self._counts: dict[str, int] = {}
         self._bot_ratings: dict[str, tuple[float, dict[str, float]]] = {}
         self._task: asyncio.Task[None] | None = None
+        self._stopping = False
 
     # -- requests ---------------------------------------------------------------------------------
     async def find_match(self, request: FindMatch) -> TicketState:
@@ -294,8 +297,7 @@ class Queues:
         sent_at = time.monotonic()
         while not ticket.final:
             changed = self._changed.setdefault(ticket.id, asyncio.Event())
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(changed.wait(), self.config.watch_poll_s)
+            await _wait(changed, self.config.watch_poll_s)
             latest = await asyncio.to_thread(self.store.get, ticket.id)
             if latest is None:  # its retention ran out: nothing more will happen to it
                 return
@@ -517,25 +519,37 @@ class Queues:
     # -- the loop ---------------------------------------------------------------------------------
     async def run(self) -> None:
         """Pair every ``interval_s`` (at once after a FindMatch) until cancelled."""
-        while True:
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), self.config.interval_s)
+        while not self._stopping:
+            await _wait(self._wake, self.config.interval_s)
             self._wake.clear()
+            if self._stopping:
+                return
             try:
                 await self.step()
             except Exception:  # a storage hiccup must not end the loop
                 log.exception("pairing step failed")
 
     async def start(self) -> None:
+        self._stopping = False
         if self._task is None:
             self._task = asyncio.create_task(self.run(), name="matchmaker-pairing")
 
     async def close(self) -> None:
+        self._stopping = True
         task, self._task = self._task, None
         if task is not None:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
+
+
+async def _wait(event: asyncio.Event, timeout_s: float) -> None:
+    """Until ``event`` is set or ``timeout_s`` passed. ``asyncio.timeout``, not ``wait_for``: on
+    Python 3.11 ``wait_for`` can swallow a cancellation that arrives as the event is set, and a
+    loop that misses its cancellation never stops."""
+    with contextlib.suppress(TimeoutError):
+        async with asyncio.timeout(timeout_s):
+            await event.wait()
 
 
 def _opponent_kinds(kinds: Iterable[str]) -> frozenset[Kind]:
