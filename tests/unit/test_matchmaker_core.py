@@ -41,7 +41,8 @@ from generals_rl.services.matchmaker.opponents import SampleRequest, sample_oppo
 from generals_rl.services.matchmaker.pairing import Kind
 from generals_rl.services.matchmaker.queues import FindMatch, Queues
 from generals_rl.services.matchmaker.servicer import MatchmakerServicer
-from generals_rl.services.matchmaker.tournaments_runner import Tournaments, TournamentSpec, TournamentStatus
+from generals_rl.services.matchmaker.tournament_records import TournamentSpec, TournamentStatus
+from generals_rl.services.matchmaker.tournaments_runner import Tournaments
 from generals_rl.services.testing.fakes import FakeGames, FakeModels, FakeRatings, FakeSessions
 from generals_rl.storage.blobs.file import FileBlobStore
 from generals_rl.storage.cache.memory import MemoryCache

@@ -1,10 +1,11 @@
 """The Matchmaker's domain vocabulary: players, tickets, the ports to its peers, and its settings.
 
 No gRPC here. The domain modules build on it: ``queues`` (FindMatch, Cancel, WatchTicket and the
-pairing step over the cache seam), ``tournaments_runner`` (tournaments played on the Game
-Service, persisted as JSON blobs) and ``opponents`` (opponent sampling for self-play actors). The
-peers are reached through the ports below — ``Games``, ``Ratings``, ``Models``, ``Sessions`` —
-whose gRPC implementations live in ``peers`` and whose fakes live in
+pairing step) over ``tickets`` (tickets in the cache seam, claimed without locks),
+``tournaments_runner`` (tournaments played on the Game Service) over ``tournament_records`` (what
+is stored as JSON blobs, and the standings), and ``opponents`` (opponent sampling for self-play
+actors). The peers are reached through the ports below — ``Games``, ``Ratings``, ``Models``,
+``Sessions`` — whose gRPC implementations live in ``peers`` and whose fakes live in
 ``generals_rl.services.testing.fakes``.
 
 A player is named ``<kind>:<id>`` (``human:alice``, ``bot:expander``, ``model:17``), the key the

@@ -26,14 +26,14 @@ from generals_rl.services.matchmaker.core import PlayerRef, TicketState, game_mo
 from generals_rl.services.matchmaker.opponents import SampleRequest, sample_opponents
 from generals_rl.services.matchmaker.pairing import Kind
 from generals_rl.services.matchmaker.queues import FindMatch, Queues
-from generals_rl.services.matchmaker.tournaments_runner import (
+from generals_rl.services.matchmaker.tournament_records import (
     PairingRecord,
     TournamentRecord,
-    Tournaments,
     TournamentSpec,
     TournamentStatus,
     player_ref,
 )
+from generals_rl.services.matchmaker.tournaments_runner import Tournaments
 from generals_rl.storage import UnavailableError
 from generals_rl.v1 import matchmaker_pb2 as pb
 from generals_rl.v1 import matchmaker_pb2_grpc
