@@ -1038,6 +1038,7 @@ def test_cli_tournament_prints_standings_and_the_bracket(fake_matchmaker: tuple[
     for bad, word in (
         (["--format", "knockout"], "knockout"),
         (["--players", "random,stockfish"], "stockfish"),
+        (["--players", "random,expander,random"], "twice"),
     ):
         refused = CliRunner().invoke(app, [*bad, "--via", address])
         assert refused.exit_code == 2 and word in refused.output

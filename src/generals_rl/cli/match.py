@@ -47,9 +47,13 @@ _SERVICES = ("game", "elo", "matchmaker")
 def parse_players(text: str) -> list[PlayerRef]:
     """``random,expander,model:3`` -> players (``typer.BadParameter`` for a bad one)."""
     try:
-        return [PlayerRef.parse(part) for part in text.split(",") if part.strip()]
+        players = [PlayerRef.parse(part) for part in text.split(",") if part.strip()]
     except ServiceError as error:
         raise typer.BadParameter(str(error)) from None
+    twice = sorted({p.key for p in players if players.count(p) > 1})
+    if twice:
+        raise typer.BadParameter(f"listed twice: {', '.join(twice)}")
+    return players
 
 
 def name(ref: common_pb2.PlayerRef) -> str:
@@ -224,8 +228,8 @@ def match(
 ) -> None:
     """Play a match between two bots or model versions through the Matchmaker and the Game Service."""
     players = parse_players(f"{p1},{p2}")
-    if len(players) != 2 or players[0] == players[1]:
-        raise typer.BadParameter("a match needs two different players")
+    if len(players) != 2:
+        raise typer.BadParameter("a match needs two players")
     request = _request(
         pb.TOURNAMENT_FORMAT_ROUND_ROBIN, players, games, seed, size, max_ticks, unrated, name=f"{p1} vs {p2}"
     )
