@@ -5,10 +5,14 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from generals_rl.agents.base import Agent, sample_legal
+from generals_rl.agents.expander import ExpanderAgent
+from generals_rl.agents.gatherer import GathererAgent
 from generals_rl.agents.random import RandomAgent
 
 BOTS: dict[str, Callable[[int | None], Agent]] = {
     "random": RandomAgent,
+    "expander": ExpanderAgent,
+    "gatherer": GathererAgent,
 }
 """The scripted bots by name; the fixed opponents of every evaluation."""
 
@@ -22,4 +26,4 @@ def make_agent(spec: str, seed: int | None = None) -> Agent:
     return factory(seed)
 
 
-__all__ = ["BOTS", "Agent", "RandomAgent", "make_agent", "sample_legal"]
+__all__ = ["BOTS", "Agent", "ExpanderAgent", "GathererAgent", "RandomAgent", "make_agent", "sample_legal"]
