@@ -237,9 +237,7 @@ class GathererAgent(Agent):
         attack = score(ATTACK, prefer, noise, stack & movable & attack_step)
 
         not_stack = ~stack
-        cheap = score(
-            CHEAP, sent, noise, (classes == 2) & (sent <= cfg.cheap_max) & not_stack
-        )
+        cheap = score(CHEAP, sent, noise, (classes == 2) & (sent <= cfg.cheap_max) & not_stack)
         gather = score(GATHER, home_dist.unsqueeze(1) * 1024 + sent, noise, gather_moves)
         early = tick < cfg.expand_until
         expansion = expand_scores(board, noise, classes)
@@ -267,7 +265,13 @@ class GathererAgent(Agent):
         return actions
 
     def _target(
-        self, board: Board, memory: _Memory, stack_army: Tensor, home_reach: Tensor, blocked: Tensor, tick: Tensor
+        self,
+        board: Board,
+        memory: _Memory,
+        stack_army: Tensor,
+        home_reach: Tensor,
+        blocked: Tensor,
+        tick: Tensor,
     ) -> Tensor:
         """bool (B, H, W): where the attacking stack heads."""
         cfg = self.config
@@ -291,12 +295,9 @@ class GathererAgent(Agent):
         memory.hunt = torch.where(pick_new, argmax_tile(value, unexplored), memory.hunt)
         hunt = tile_mask(memory.hunt, board.mine)
 
-        near_stack = distance_field(
-            tile_mask(memory.stack, board.mine), ~blocked, limit=cfg.city_radius
-        ) >= 0
+        near_stack = distance_field(tile_mask(memory.stack, board.mine), ~blocked, limit=cfg.city_radius) >= 0
         cities = (
-            memory.city & board.neutral & near_stack
-            & (board.armies < (stack_army.view(-1, 1, 1) - 1) // 2)
+            memory.city & board.neutral & near_stack & (board.armies < (stack_army.view(-1, 1, 1) - 1) // 2)
         )
         has_city = cities.flatten(1).any(dim=1)
         fallback = board.enemy | memory.enemy

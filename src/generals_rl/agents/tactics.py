@@ -51,9 +51,19 @@ class Board:
         planes = obs.planes
         return Board(
             armies=obs.armies.to(torch.int32),
-            **{name: planes[:, PLANE[name]] for name in (
-                "mine", "ally", "enemy", "neutral", "mountain", "city", "general", "fog",
-            )},
+            **{
+                name: planes[:, PLANE[name]]
+                for name in (
+                    "mine",
+                    "ally",
+                    "enemy",
+                    "neutral",
+                    "mountain",
+                    "city",
+                    "general",
+                    "fog",
+                )
+            },
             obstacle=planes[:, PLANE["obstacle_in_fog"]],
         )
 
