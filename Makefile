@@ -3,6 +3,8 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# PyTorch's spinning OpenMP threads starve each other when anything else runs (generals_rl/__init__.py).
+export OMP_WAIT_POLICY ?= PASSIVE
 
 .PHONY: install run test lint typecheck bench bench-gpu clean
 

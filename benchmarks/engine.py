@@ -20,6 +20,8 @@ import sys
 import time
 from pathlib import Path
 
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # before torch loads (generals_rl/__init__.py)
+
 import torch
 
 from generals_rl.agents.base import sample_legal

@@ -39,6 +39,9 @@ from typing import NoReturn
 
 import pytest
 
+# Before anything loads torch: passive OpenMP waiting (see generals_rl/__init__.py).
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
 from generals_rl.storage import BlobStore, Cache, SqlDatabase, open_blobs, open_cache, open_sql, upgrade
 
 REQUIRE_SERVERS = os.environ.get("GRL_REQUIRE_SERVERS") == "1"
