@@ -1,0 +1,1 @@
+"""Self-play training: networks, losses, actors, learners, evaluation."""

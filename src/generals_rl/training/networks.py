@@ -1,0 +1,185 @@
+"""Policy networks: convolutional actor-critics over the padded board.
+
+A network maps one player's ``Observation`` (``Observation.player(p)``, shapes (N, ...)) to
+logits over the flat action space (pass, then 8 move planes of H x W: half-major, then
+direction, as ``engine`` lays actions out) and a value. Illegal actions get ``-inf`` logits, so a
+sampled or greedy action is always legal. Networks are fully convolutional: any board up to the
+padding works with the same weights.
+
+Every network is registered under an architecture id with a frozen config dataclass; the id and
+the config (``to_json``) travel with the weights, so ``build(arch_id, config_json)`` rebuilds it
+anywhere (the Model Service validates published versions this way).
+
+Input features (``features``), computed from the observation alone:
+    log1p(army) on mine / ally / enemy / neutral tiles (4 planes), the 9 boolean planes, and
+    broadcast scalars: tick / 1000, (tick mod 50) / 50, and log1p of the player's land and army
+    and of the largest and total land and army of the others (6) — 21 planes in all, whatever the
+    number of players.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+import torch
+from torch import Tensor, nn
+from torch.nn import functional as F
+
+from generals_rl.game.observations import PLANE, PLANES, Observation
+
+NUM_FEATURES = 4 + len(PLANES) + 8
+MOVE_PLANES = 8
+
+
+def features(obs: Observation) -> Tensor:
+    """float32 (N, NUM_FEATURES, H, W) network input from single-player views."""
+    planes = obs.planes.float()
+    army = torch.log1p(obs.armies.float())
+    owners = [PLANE["mine"], PLANE["ally"], PLANE["enemy"], PLANE["neutral"]]
+    army_planes = army.unsqueeze(1) * planes[:, owners]
+    scalars = obs.scalars.float()
+    tick = scalars[:, 0]
+    land, armies = scalars[:, 1::2], scalars[:, 2::2]  # self first, then the others
+    others_land, others_army = land[:, 1:], armies[:, 1:]
+    summary = torch.stack(
+        [
+            tick / 1000.0,
+            torch.remainder(tick, 50) / 50.0,
+            torch.log1p(land[:, 0]),
+            torch.log1p(armies[:, 0]),
+            torch.log1p(others_land.max(dim=1).values),
+            torch.log1p(others_army.max(dim=1).values),
+            torch.log1p(others_land.sum(dim=1)),
+            torch.log1p(others_army.sum(dim=1)),
+        ],
+        dim=1,
+    )
+    n, _, h, w = planes.shape
+    broadcast = summary.view(n, -1, 1, 1).expand(n, summary.shape[1], h, w)
+    return torch.cat([army_planes, planes, broadcast], dim=1)
+
+
+@dataclass(frozen=True)
+class PolicyOutput:
+    """Masked logits (N, A), values (N,)."""
+
+    logits: Tensor
+    value: Tensor
+
+    def distribution(self) -> torch.distributions.Categorical:
+        return torch.distributions.Categorical(logits=self.logits)
+
+
+class PolicyNetwork(nn.Module):
+    """Base of every registered network: ``forward(obs) -> PolicyOutput`` with legal-only logits."""
+
+    arch_id: ClassVar[str]
+    config_type: ClassVar[type]
+
+    def __init__(self, config: Any) -> None:
+        super().__init__()
+        self.config = config
+
+    def forward(self, obs: Observation) -> PolicyOutput:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def config_json(self) -> str:
+        return json.dumps(dataclasses.asdict(self.config), sort_keys=True)
+
+    @torch.no_grad()
+    def act(
+        self, obs: Observation, generator: torch.Generator | None = None, greedy: bool = False
+    ) -> tuple[Tensor, Tensor, Tensor]:
+        """Actions (N,), their log-probabilities (N,) and values (N,), without gradients."""
+        out = self(obs)
+        if greedy:
+            actions = out.logits.argmax(dim=1)
+        else:
+            probs = torch.softmax(out.logits.float(), dim=1)
+            actions = torch.multinomial(probs, 1, generator=generator).squeeze(1)
+        log_probs = torch.log_softmax(out.logits.float(), dim=1).gather(1, actions.unsqueeze(1)).squeeze(1)
+        return actions, log_probs, out.value
+
+
+def masked_logits(logits: Tensor, mask: Tensor) -> Tensor:
+    """Logits with illegal actions at -inf (``mask`` bool (N, A); pass is always legal)."""
+    return logits.masked_fill(~mask, float("-inf"))
+
+
+@dataclass(frozen=True)
+class ResNetConfig:
+    """A residual tower: ``blocks`` 3x3 residual blocks of ``channels`` channels."""
+
+    channels: int = 64
+    blocks: int = 6
+
+    def __post_init__(self) -> None:
+        if not 1 <= self.channels <= 1024 or not 0 <= self.blocks <= 64:
+            raise ValueError(f"channels must lie in 1..1024 and blocks in 0..64, got {self}")
+
+
+class _Residual(nn.Module):
+    def __init__(self, channels: int) -> None:
+        super().__init__()
+        self.conv1 = nn.Conv2d(channels, channels, 3, padding=1)
+        self.conv2 = nn.Conv2d(channels, channels, 3, padding=1)
+        self.norm1 = nn.GroupNorm(1, channels)
+        self.norm2 = nn.GroupNorm(1, channels)
+
+    def forward(self, x: Tensor) -> Tensor:
+        y = F.relu(self.norm1(self.conv1(x)))
+        y = self.norm2(self.conv2(y))
+        return F.relu(x + y)
+
+
+class ResNetPolicy(PolicyNetwork):
+    """Residual conv trunk; a 1x1 conv head gives the 8 move planes, pooled features the pass
+    logit and the value. Group norm, not batch norm: the same output in training and acting."""
+
+    arch_id = "resnet-v1"
+    config_type = ResNetConfig
+
+    def __init__(self, config: ResNetConfig | None = None) -> None:
+        config = config or ResNetConfig()
+        super().__init__(config)
+        c = config.channels
+        self.stem = nn.Sequential(nn.Conv2d(NUM_FEATURES, c, 3, padding=1), nn.GroupNorm(1, c), nn.ReLU())
+        self.tower = nn.Sequential(*[_Residual(c) for _ in range(config.blocks)])
+        self.moves = nn.Conv2d(c, MOVE_PLANES, 1)
+        self.pooled = nn.Sequential(nn.Linear(2 * c, c), nn.ReLU())
+        self.pass_logit = nn.Linear(c, 1)
+        self.value = nn.Linear(c, 1)
+
+    def forward(self, obs: Observation) -> PolicyOutput:
+        x = self.tower(self.stem(features(obs)))
+        n = x.shape[0]
+        moves = self.moves(x).flatten(1)  # (N, 8 * H * W), half-major then direction then tile
+        pooled = self.pooled(torch.cat([x.mean(dim=(2, 3)), x.amax(dim=(2, 3))], dim=1))
+        logits = torch.cat([self.pass_logit(pooled), moves], dim=1)
+        return PolicyOutput(logits=masked_logits(logits, obs.action_mask), value=self.value(pooled).view(n))
+
+
+ARCHITECTURES: dict[str, Callable[[Any], PolicyNetwork]] = {ResNetPolicy.arch_id: ResNetPolicy}
+CONFIGS: dict[str, type] = {ResNetPolicy.arch_id: ResNetConfig}
+
+
+def build(arch_id: str, config_json: str | dict[str, Any] = "{}") -> PolicyNetwork:
+    """A fresh network of a registered architecture from its config (JSON text or a dict)."""
+    if arch_id not in ARCHITECTURES:
+        raise ValueError(
+            f"unknown architecture {arch_id!r}: choose one of {', '.join(sorted(ARCHITECTURES))}"
+        )
+    try:
+        values = json.loads(config_json) if isinstance(config_json, str) else dict(config_json)
+        config = CONFIGS[arch_id](**values)
+    except (TypeError, json.JSONDecodeError) as error:
+        raise ValueError(f"bad config for {arch_id}: {error}") from None
+    return ARCHITECTURES[arch_id](config)
+
+
+def parameter_count(network: nn.Module) -> int:
+    return sum(p.numel() for p in network.parameters())

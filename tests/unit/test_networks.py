@@ -1,0 +1,78 @@
+"""Policy networks: legal-only distributions on every board size, rebuilt from id and config."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from generals_rl.agents import make_agent
+from generals_rl.agents.arena import play_games
+from generals_rl.agents.neural import NeuralAgent
+from generals_rl.game import EngineConfig, MapConfig, generate_maps, initial_state, observe, step
+from generals_rl.training.networks import NUM_FEATURES, ResNetConfig, build, features
+
+SMALL = '{"channels": 8, "blocks": 1}'
+
+
+@pytest.mark.parametrize(("side", "players"), [(6, 2), (12, 2), (18, 4), (23, 2)])
+def test_masked_head_never_picks_an_illegal_action(side: int, players: int) -> None:
+    torch.manual_seed(0)
+    net = build("resnet-v1", SMALL)
+    config = MapConfig.generalsio_1v1() if players == 2 else MapConfig.ffa(players)
+    state = initial_state(generate_maps(16, config.with_side(side), seed=side))
+    generator = torch.Generator().manual_seed(1)
+    for _ in range(40):
+        obs = observe(state)
+        actions = []
+        for p in range(players):
+            view = obs.player(p)
+            out = net(view)
+            assert out.logits.shape == view.action_mask.shape and out.value.shape == (16,)
+            assert bool(torch.isneginf(out.logits[~view.action_mask]).all())
+            assert bool(torch.isfinite(out.logits[view.action_mask]).all())
+            action, log_prob, _ = net.act(view, generator=generator)
+            assert bool(view.action_mask.gather(1, action.unsqueeze(1)).all())
+            assert bool((log_prob <= 0).all())
+            actions.append(action)
+        state = step(state, torch.stack(actions, dim=1))
+
+
+def test_features_have_a_fixed_width_whatever_the_players() -> None:
+    for players in (2, 5, 8):
+        config = MapConfig.generalsio_1v1() if players == 2 else MapConfig.ffa(players)
+        obs = observe(initial_state(generate_maps(2, config, seed=players))).player(0)
+        x = features(obs)
+        assert x.shape[1] == NUM_FEATURES and bool(torch.isfinite(x).all())
+
+
+def test_rebuilt_from_id_and_config_gives_the_same_outputs() -> None:
+    torch.manual_seed(3)
+    net = build("resnet-v1", SMALL)
+    copy = build(net.arch_id, net.config_json())
+    copy.load_state_dict(net.state_dict())
+    obs = observe(initial_state(generate_maps(4, seed=2))).player(1)
+    assert torch.equal(net(obs).logits, copy(obs).logits)
+    assert copy.config == ResNetConfig(channels=8, blocks=1)
+
+
+@pytest.mark.parametrize(
+    ("arch", "config", "message"),
+    [
+        ("transformer-v9", "{}", "unknown architecture 'transformer-v9'"),
+        ("resnet-v1", '{"width": 3}', "bad config for resnet-v1"),
+        ("resnet-v1", "{not json", "bad config for resnet-v1"),
+        ("resnet-v1", '{"channels": 0}', "channels must lie in 1..1024"),
+    ],
+)
+def test_bad_architectures_and_configs_are_refused(arch: str, config: str, message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        build(arch, config)
+
+
+def test_a_network_plays_as_an_agent() -> None:
+    torch.manual_seed(0)
+    agent = NeuralAgent(build("resnet-v1", SMALL), seed=0, name="model:0")
+    result = play_games(
+        [agent, make_agent("random", 1)], generate_maps(4, seed=9), EngineConfig(max_ticks=30)
+    )
+    assert result.seats == ("model:0", "random") and result.games == 4
