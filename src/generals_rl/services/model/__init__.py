@@ -10,7 +10,6 @@ chunks and checksums), ``validation`` (the checks before a version is accepted),
 
 from __future__ import annotations
 
-from generals_rl.services.common.server import bind
 from generals_rl.services.common.wiring import Peers, ServiceHandle, Stores
 from generals_rl.services.model.api import LocalModelRegistry, ModelRegistry, PolicyTransfers
 from generals_rl.services.model.client import ModelClient
@@ -28,7 +27,7 @@ from generals_rl.services.model.domain import (
     VersionInfo,
     VersionPage,
 )
-from generals_rl.services.model.servicer import SERVICE, ModelServicer
+from generals_rl.services.model.servicer import ModelServicer, service
 from generals_rl.services.model.validation import ValidationConfig, ValidationReport, validate
 from generals_rl.settings import Settings
 
@@ -64,11 +63,11 @@ async def open_service(
     """The Model Service on the process's stores (SQL for metadata, the ``models`` bucket for weights);
     ``config`` defaults to ``ModelServiceConfig.from_env()`` (``GRL_MODEL_*``). It calls no peers.
     On start it rejects versions a stopped server left PENDING; on close it lets validations finish."""
-    core = ModelCore(stores.database, stores.blobs, config or ModelServiceConfig.from_env())
-    registry = LocalModelRegistry(core)
+    config = config or ModelServiceConfig.from_env()
+    registry = LocalModelRegistry(ModelCore(stores.database, stores.blobs, config))
     return ServiceHandle(
         name="model",
-        services=[bind(ModelServicer(registry), SERVICE)],
+        services=[service(ModelServicer(registry, config.wire_cache_bytes))],
         start=registry.start,
         close=registry.close,
     )

@@ -37,6 +37,7 @@ from generals_rl.services.model.domain import (
 )
 from generals_rl.v1 import model_pb2, model_pb2_grpc
 
+SERVICE = model_pb2.DESCRIPTOR.services_by_name["ModelService"]
 T = TypeVar("T")
 
 
@@ -64,6 +65,11 @@ class ModelClient(PolicyTransfers):
         publish_timeout_s: float | None = 600.0,
     ) -> None:
         self.stub = model_pb2_grpc.ModelServiceStub(channel)
+        self._get_policy = channel.unary_stream(
+            f"/{SERVICE.full_name}/GetPolicy",
+            request_serializer=model_pb2.GetPolicyRequest.SerializeToString,
+            response_deserializer=convert.parse_download,  # chunks as views of the received bytes
+        )
         self.timeout_s = timeout_s
         self.publish_timeout_s = publish_timeout_s
 
@@ -72,9 +78,7 @@ class ModelClient(PolicyTransfers):
         return convert.version_from(await _call(call))
 
     async def download(self, selector: Selector, if_newer_than: int = 0) -> AsyncIterator[DownloadPart]:
-        call = self.stub.GetPolicy(
-            convert.get_policy_request(selector, if_newer_than), timeout=self.timeout_s
-        )
+        call = self._get_policy(convert.get_policy_request(selector, if_newer_than), timeout=self.timeout_s)
         try:
             async for response in call:
                 yield convert.download_part_from(response)

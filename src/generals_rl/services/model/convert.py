@@ -153,9 +153,56 @@ def upload_part_to(part: UploadPart) -> model_pb2.PublishPolicyRequest:
     return model_pb2.PublishPolicyRequest(chunk=part)
 
 
+# GetPolicy moves megabytes: its chunk messages skip protobuf's copies on both sides. A message that
+# sets only `chunk` is, on the wire, the field's tag, the length as a varint, then the bytes.
+_CHUNK_TAG = bytes([(model_pb2.GetPolicyResponse.CHUNK_FIELD_NUMBER << 3) | 2])
+
+
+def _varint(value: int) -> bytes:
+    out = bytearray()
+    while value > 0x7F:
+        out.append((value & 0x7F) | 0x80)
+        value >>= 7
+    out.append(value)
+    return bytes(out)
+
+
+def encode_chunk(piece: bytes | memoryview) -> bytes:
+    """The serialized ``GetPolicyResponse(chunk=piece)``, built with one copy of ``piece``."""
+    return b"".join((_CHUNK_TAG, _varint(len(piece)), piece))
+
+
+def serialize_download(message: model_pb2.GetPolicyResponse | bytes) -> bytes:
+    """GetPolicy's response serializer: messages, or chunks already encoded by ``encode_chunk``."""
+    return message if isinstance(message, bytes) else message.SerializeToString()
+
+
+def parse_download(data: bytes) -> model_pb2.GetPolicyResponse | memoryview:
+    """GetPolicy's response deserializer: a message that is exactly one chunk comes back as a view of
+    its bytes (no copy); anything else is parsed as a ``GetPolicyResponse``."""
+    if data[:1] == _CHUNK_TAG:
+        length, shift, at = 0, 0, 1
+        while at < len(data) and at <= 10:
+            byte = data[at]
+            length |= (byte & 0x7F) << shift
+            at, shift = at + 1, shift + 7
+            if not byte & 0x80:
+                if at + length == len(data):
+                    return memoryview(data)[at:]
+                break
+    return model_pb2.GetPolicyResponse.FromString(data)
+
+
+def download_message(part: DownloadPart) -> model_pb2.GetPolicyResponse | bytes:
+    """What GetPolicy yields for a part (``serialize_download`` writes it)."""
+    if isinstance(part, bytes | memoryview):
+        return encode_chunk(part)
+    return download_part_to(part)
+
+
 def download_part_to(part: DownloadPart) -> model_pb2.GetPolicyResponse:
-    if isinstance(part, bytes):
-        return model_pb2.GetPolicyResponse(chunk=part)
+    if isinstance(part, bytes | memoryview):
+        return model_pb2.GetPolicyResponse(chunk=bytes(part))
     if isinstance(part, VersionInfo):
         return model_pb2.GetPolicyResponse(version=version_to(part))
     if isinstance(part, Checksum):
@@ -163,7 +210,9 @@ def download_part_to(part: DownloadPart) -> model_pb2.GetPolicyResponse:
     return model_pb2.GetPolicyResponse(not_modified=model_pb2.NotModified(version=part.version))
 
 
-def download_part_from(response: model_pb2.GetPolicyResponse) -> DownloadPart:
+def download_part_from(response: model_pb2.GetPolicyResponse | memoryview) -> DownloadPart:
+    if isinstance(response, memoryview):
+        return response
     which = response.WhichOneof("part")
     if which == "chunk":
         return response.chunk

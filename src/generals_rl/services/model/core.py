@@ -22,8 +22,8 @@ PENDING by a server that stopped is rejected by ``recover_pending`` when a serve
 by ``promote`` and ``rollback``. Registry changes of one process are serialized by a lock; replicas
 sharing a database may race on ``latest`` (the newest acceptance wins on the next change).
 
-Hot weights are kept in memory (``HotWeights``, least recently used first out, bounded in bytes),
-so actors polling ``latest`` cost one SQL read and no blob read.
+Hot weights are kept in memory (``lru.SizedLru``, least recently used first out, bounded in bytes),
+so actors polling ``latest`` cost two small SQL reads and no blob read.
 """
 
 from __future__ import annotations
@@ -33,7 +33,6 @@ import hashlib
 import json
 import os
 import threading
-from collections import OrderedDict
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -67,6 +66,7 @@ from generals_rl.services.model.domain import (
     check_actor,
     check_alias,
 )
+from generals_rl.services.model.lru import SizedLru
 from generals_rl.services.model.transfer import CompletedUpload
 from generals_rl.services.model.validation import ValidationConfig, ValidationReport, Validator, validate
 from generals_rl.storage import BlobStore, Database
@@ -96,6 +96,8 @@ class ModelServiceConfig:
     Attributes:
         validation: the checks' settings (``validation.ValidationConfig``), its time bound included.
         cache_bytes: memory for hot weights (0: none).
+        wire_cache_bytes: memory for the GetPolicy messages of recently served versions, ready to
+            send (``servicer``; 0: none).
         concurrent_validations: validations run at the same time; more publications wait their turn.
         stale_pending_s: a version PENDING for longer than this when a server starts was left by a
             server that stopped mid-validation: it is rejected.
@@ -103,16 +105,22 @@ class ModelServiceConfig:
 
     validation: ValidationConfig = field(default_factory=ValidationConfig)
     cache_bytes: int = 512 * 1024 * 1024
+    wire_cache_bytes: int = 256 * 1024 * 1024
     concurrent_validations: int = 1
     stale_pending_s: float = 600.0
 
     def __post_init__(self) -> None:
-        if self.cache_bytes < 0 or self.concurrent_validations < 1 or self.stale_pending_s < 0:
+        if (
+            min(self.cache_bytes, self.wire_cache_bytes) < 0
+            or self.concurrent_validations < 1
+            or self.stale_pending_s < 0
+        ):
             raise ValueError(f"bad Model Service config: {self}")
 
     @staticmethod
     def from_env(env: Mapping[str, str] | None = None) -> ModelServiceConfig:
-        """From ``GRL_MODEL_CACHE_MB`` (512), ``GRL_MODEL_VALIDATION_TIMEOUT_S`` (120),
+        """From ``GRL_MODEL_CACHE_MB`` (512), ``GRL_MODEL_WIRE_CACHE_MB`` (256),
+        ``GRL_MODEL_VALIDATION_TIMEOUT_S`` (120),
         ``GRL_MODEL_SANITY_GAMES`` (4) and ``GRL_MODEL_CONCURRENT_VALIDATIONS`` (1)."""
         env = os.environ if env is None else env
 
@@ -131,42 +139,9 @@ class ModelServiceConfig:
         return ModelServiceConfig(
             validation=validation,
             cache_bytes=int(number("GRL_MODEL_CACHE_MB", 512) * 1024 * 1024),
+            wire_cache_bytes=int(number("GRL_MODEL_WIRE_CACHE_MB", 256) * 1024 * 1024),
             concurrent_validations=int(number("GRL_MODEL_CONCURRENT_VALIDATIONS", 1)),
         )
-
-
-class HotWeights:
-    """Weights by SHA-256, least recently used dropped first, at most ``capacity`` bytes; thread-safe."""
-
-    def __init__(self, capacity: int) -> None:
-        self.capacity = capacity
-        self.size = 0
-        self._items: OrderedDict[str, bytes] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def get(self, sha256: str) -> bytes | None:
-        with self._lock:
-            data = self._items.get(sha256)
-            if data is not None:
-                self._items.move_to_end(sha256)
-            return data
-
-    def put(self, sha256: str, data: bytes) -> None:
-        if len(data) > self.capacity:
-            return
-        with self._lock:
-            if sha256 in self._items:
-                self._items.move_to_end(sha256)
-                return
-            self._items[sha256] = data
-            self.size += len(data)
-            while self.size > self.capacity:
-                _, dropped = self._items.popitem(last=False)
-                self.size -= len(dropped)
-
-    def __contains__(self, sha256: str) -> bool:
-        with self._lock:
-            return sha256 in self._items
 
 
 @contextlib.contextmanager
@@ -270,7 +245,7 @@ class ModelCore:
         self.validator: Validator = validator or (
             lambda arch, cfg, data: validate(arch, cfg, data, self.config.validation)
         )
-        self.hot = HotWeights(self.config.cache_bytes)
+        self.hot: SizedLru[bytes] = SizedLru(self.config.cache_bytes, len)
         self._lock = threading.RLock()  # registry changes: aliases, states, request ids
 
     @property

@@ -197,8 +197,9 @@ class NotModified:
 UploadPart = PolicyMetadata | bytes | Checksum
 """One message of a PublishPolicy stream: metadata first, chunks, the checksum last."""
 
-DownloadPart = VersionInfo | bytes | Checksum | NotModified
-"""One message of a GetPolicy stream: the version first, chunks, the checksum last; or NotModified."""
+DownloadPart = VersionInfo | bytes | memoryview | Checksum | NotModified
+"""One message of a GetPolicy stream: the version first, chunks (bytes, or views of the received
+messages), the checksum last; or NotModified."""
 
 
 def check_alias(name: str, *, allow_latest: bool = False) -> None:

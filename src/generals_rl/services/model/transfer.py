@@ -43,9 +43,11 @@ def upload_parts(metadata: PolicyMetadata, data: bytes) -> Iterator[UploadPart]:
 
 
 def download_parts(version: VersionInfo, data: bytes) -> Iterator[DownloadPart]:
-    """The parts of a download of a version's weights."""
+    """The parts of a download of a version's weights (chunks are views of ``data``: no copies)."""
     yield version
-    yield from chunks(data)
+    view = memoryview(data)
+    for start in range(0, len(data), CHUNK_BYTES):
+        yield view[start : start + CHUNK_BYTES]
     yield Checksum(version.sha256)
 
 
@@ -148,7 +150,7 @@ async def receive_download(parts: AsyncIterator[DownloadPart]) -> tuple[VersionI
         return first
     if not isinstance(first, VersionInfo):
         raise Unavailable("a download must start with the version's metadata")
-    pieces: list[bytes] = []
+    pieces: list[bytes | memoryview] = []
     hasher = hashlib.sha256()
     received, expected = 0, first.metadata.size_bytes
     checksum: Checksum | None = None
@@ -157,7 +159,7 @@ async def receive_download(parts: AsyncIterator[DownloadPart]) -> tuple[VersionI
             raise Unavailable("the download went on after its sha256 message")
         if isinstance(part, Checksum):
             checksum = part
-        elif isinstance(part, bytes):
+        elif isinstance(part, bytes | memoryview):
             received += len(part)
             if received > expected:
                 raise Unavailable(
