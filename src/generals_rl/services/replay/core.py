@@ -173,7 +173,7 @@ class ReplayCore:
             ) from None
         except asyncio.CancelledError:  # the client went away: log what it inserted anyway
             if writer is not None:
-                self._in_background(writer.flush())
+                self._in_background(_quietly(writer.flush()))
             raise
         if writer is not None:
             await writer.flush()
@@ -295,6 +295,13 @@ class ReplayCore:
             await self.checkpoint()
         except ServiceError as error:
             log.error("a timed checkpoint failed: %s", error)
+
+
+async def _quietly(work: Coroutine[Any, Any, None]) -> None:
+    try:
+        await work
+    except ServiceError as error:
+        log.error("logging the items of a cancelled stream failed: %s", error)
 
 
 def _decode(message: Buffer | WireRecord) -> WireRecord:

@@ -78,7 +78,7 @@ def check_same_signature(table: str, expected: Signature, got: Signature) -> Non
     for name in [*mine, *(n for n in theirs if n not in mine)]:  # in signature order
         a, b = mine.get(name), theirs.get(name)
         if a is None or b is None:
-            which = "has" if a is None else "lacks"
+            which = "have" if a is None else "lack"
             raise InvalidArgument(
                 f"table {table!r}: the trajectories {which} {name!r}, unlike the table's items "
                 f"(fields: {', '.join(mine)})"
