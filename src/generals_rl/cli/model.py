@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import TypeAlias, TypeVar
 
 import typer
+from rich import box
 from rich.console import Console
 from rich.table import Table
 
@@ -128,32 +129,33 @@ def _checks(version: VersionInfo) -> str:
 
 
 def _table(versions: tuple[VersionInfo, ...]) -> Table:
-    table = Table(title="policy versions, newest first")
-    for name, justify in (
-        ("version", "right"),
-        ("state", "left"),
-        ("aliases", "left"),
-        ("architecture", "left"),
-        ("parent", "right"),
-        ("step", "right"),
-        ("run", "left"),
-        ("checks", "right"),
-        ("published (UTC)", "left"),
-        ("sha256", "left"),
-    ):
-        table.add_column(name, justify=justify)  # type: ignore[arg-type]
+    table = Table(
+        title="policy versions, newest first",
+        caption="ok: validation checks passed; published: UTC; grl model show VERSION for more",
+        box=box.SIMPLE_HEAD,
+        pad_edge=False,
+        collapse_padding=True,
+    )
+    table.add_column("ver", justify="right", no_wrap=True)
+    table.add_column("state", no_wrap=True)
+    table.add_column("aliases", min_width=9)
+    table.add_column("arch", min_width=9)
+    table.add_column("parent", justify="right", no_wrap=True)
+    table.add_column("step", justify="right", no_wrap=True)
+    table.add_column("run", min_width=5)
+    table.add_column("ok", justify="right", no_wrap=True)
+    table.add_column("published", no_wrap=True)
     for v in versions:
         table.add_row(
             str(v.version),
-            v.state + (f" ({v.status_reason})" if v.status_reason else ""),
+            v.state,
             ", ".join(v.aliases),
             v.metadata.architecture,
             str(v.metadata.parent_version or ""),
             str(v.metadata.training_step),
             v.metadata.run_id,
             _checks(v),
-            _when(v),
-            v.sha256[:12],
+            f"{v.created_at:%m-%d %H:%M}" if v.created_at else "",
         )
     return table
 
