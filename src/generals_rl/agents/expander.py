@@ -8,10 +8,11 @@ It keeps no memory: every choice comes from the current fogged observation.
 
 from __future__ import annotations
 
+import torch
 from torch import Tensor
 
 from generals_rl.agents.base import Agent
-from generals_rl.agents.tactics import Board, choose, expand_scores, tie_noise
+from generals_rl.agents.tactics import NO_MOVE, Board, Pick, expansion, legal_moves, rank, tie_noise
 from generals_rl.game.observations import Observation
 
 
@@ -24,4 +25,6 @@ class ExpanderAgent(Agent):
         board = Board.of(obs)
         b, h, w = board.armies.shape
         noise = tie_noise(self.rand(b, 1, h, w, device=board.armies.device))
-        return choose(expand_scores(board, noise), obs.action_mask)
+        value, wanted = expansion(board)
+        pick = Pick.of(rank(value, noise), wanted & legal_moves(obs))
+        return torch.where(pick.rank > NO_MOVE, pick.action, 0)

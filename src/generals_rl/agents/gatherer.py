@@ -25,20 +25,19 @@ from torch import Tensor
 
 from generals_rl.agents.base import Agent
 from generals_rl.agents.tactics import (
-    NO_MOVE,
     Board,
+    Pick,
+    any_in_game,
     argmax_tile,
-    best,
     box_sum,
     capture_classes,
-    choose_with_layer,
     cost_field,
+    decide,
     distance_field,
-    expand_scores,
+    expansion,
     gather_tile,
-    lift,
-    per_game,
-    score,
+    legal_moves,
+    rank,
     sent_army,
     shift,
     step_cheapest,
@@ -47,16 +46,6 @@ from generals_rl.agents.tactics import (
     tile_mask,
 )
 from generals_rl.game.observations import Observation
-
-# Behaviour layers, most urgent last (expand_scores uses EXPAND .. EXPAND + 4).
-FALLBACK = 0
-GATHER = 5
-ATTACK = 6
-CITY = 7
-CHEAP = 7
-EXPAND = 8
-DEFEND = 13
-KILL = 14
 
 
 @dataclass
@@ -74,7 +63,9 @@ class _Memory:
     stack: Tensor
     mode_since: Tensor
     launched: Tensor
-    gathered: Tensor
+    blocked: Tensor
+    home_tile: Tensor
+    home_reach: Tensor
 
     @staticmethod
     def empty(board: Board) -> _Memory:
@@ -93,14 +84,16 @@ class _Memory:
             stack=torch.full((b,), -1, dtype=torch.int64, device=device),
             mode_since=torch.zeros(b, dtype=torch.int64, device=device),
             launched=torch.zeros(b, dtype=torch.int64, device=device),
-            gathered=torch.zeros(b, dtype=torch.int64, device=device),
+            blocked=blank.clone(),
+            home_tile=torch.full((b,), -2, dtype=torch.int64, device=device),
+            home_reach=torch.full_like(board.armies, -1),
         )
 
     def clear(self, games: Tensor) -> None:
         for field in dataclasses.fields(self):
             tensor = getattr(self, field.name)
             mask = games.to(tensor.device).view(-1, *([1] * (tensor.dim() - 1)))
-            fill = -1 if field.name in ("stack", "hunt") else 0
+            fill = {"stack": -1, "hunt": -1, "home_tile": -2, "home_reach": -1}.get(field.name, 0)
             tensor.copy_(torch.where(mask, torch.full_like(tensor, fill), tensor))
 
     def update(self, board: Board) -> None:
@@ -115,33 +108,31 @@ class _Memory:
 
 @dataclass(frozen=True)
 class GathererConfig:
-    """Tuning of the gatherer (the defaults are what the strength tests measure).
+    """Tuning of the gatherer; the defaults won most against the expander on seeded 1v1 maps.
 
     Attributes:
-        expand_until: tick up to which it only expands greedily.
-        gather_ticks: longest gather phase, in ticks.
-        min_launch: smallest stack worth launching (else it keeps gathering, up to gather_ticks).
+        expand_until: tick up to which it only expands greedily, like the expander.
+        gather_ticks: longest gather phase, in ticks; also the number of own tiles a gather reaches.
+        min_launch: smallest army on the general worth launching as a stack.
         stack_floor: the attack ends when the stack falls below this share of its launch army.
-        threat_radius: enemy armies within this many steps of its general count as threats.
-        city_radius: cities this many steps from the stack are taken when affordable.
-        heat_radius: half side of the square in which known enemy tiles point at the enemy general.
+        cheap_max: while gathering, tiles sending at most this much army still take neutral land.
+        threat_radius: visible enemy armies this many steps from its general count as threats.
+        city_radius: neutral cities this many steps from the stack are taken when they cost it
+            less than half its army.
+        heat_radius: half side of the square in which remembered enemy land points at the
+            enemy general.
+        hunt_keep: the hunt keeps its tile while that tile is worth this share of the best one.
     """
 
     expand_until: int = 60
-    gather_ticks: int = 40
+    gather_ticks: int = 15
     min_launch: int = 20
     stack_floor: float = 0.25
+    cheap_max: int = 2
     threat_radius: int = 3
     city_radius: int = 6
     heat_radius: int = 3
-    cheap_max: int = 0
-    cheap_in_attack: bool = False
     hunt_keep: float = 0.8
-    cheap_when_behind: bool = False
-    count_gather_moves: bool = False
-    weighted_path: bool = False
-    land_margin: int = 0
-    gather_growth: float = 0.0
 
 
 class GathererAgent(Agent):
@@ -178,83 +169,79 @@ class GathererAgent(Agent):
         home_tile = argmax_tile(board.armies, home)
         home_army = gather_tile(board.armies, home_tile)
 
-        # Reach of everything through its own land from the general: the gather tree.
-        home_dist = distance_field(home, board.mine)
-
-        # Threat: a visible enemy army close to the general that could take it.
+        # Threat: a visible enemy army close to the general that could take it. The walking
+        # distance from the general changes only when new obstacles show up: kept between ticks.
         blocked = memory.mountain | board.obstacle
-        home_reach = distance_field(home, ~blocked)
+        moved = any_in_game(blocked != memory.blocked) | (home_tile != memory.home_tile)
+        home_reach = torch.where(
+            per_tile(moved), distance_field(home, ~blocked, games=moved), memory.home_reach
+        )
+        memory.blocked, memory.home_tile, memory.home_reach = blocked, home_tile, home_reach
         near_home = (home_reach >= 0) & (home_reach <= cfg.threat_radius)
         threat = board.enemy & near_home & (board.armies >= home_army.view(-1, 1, 1))
-        threatened = threat.flatten(1).any(dim=1)
-        hit_threat = (classes > 0) & shift(threat, False)
-        defend = best(
-            score(DEFEND, sent, noise, hit_threat),
-            score(DEFEND - 1, home_dist.unsqueeze(1), noise, movable & step_toward(home_dist)),
-        )
+        threatened = any_in_game(threat)
 
-        # Mode switches: gather -> attack when gathering is done, attack -> gather when spent.
-        budget = cfg.gather_ticks + (tick.float() * cfg.gather_growth).long()
-        radius = gather_radius(home_dist, board.mine, budget)
+        # The attack ends when its stack is lost or spent.
+        stack_army = gather_tile(board.armies, memory.stack)
+        stack_alive = (memory.stack >= 0) & gather_tile(board.mine, memory.stack) & (stack_army >= 2)
+        spent = memory.attacking & (~stack_alive | (stack_army < cfg.stack_floor * memory.launched))
+
+        # Reach of its own land from the general: the gather tree (searched where it is needed).
+        home_dist = distance_field(home, board.mine, games=~memory.attacking | spent | threatened)
+        hit_threat = (classes > 0) & shift(threat, False)
+
+        # Gathering ends when nothing in reach is left to gather, or after ``gather_ticks``.
+        radius = gather_radius(home_dist, board.mine, cfg.gather_ticks)
         in_reach = (home_dist > 0) & (home_dist <= radius.view(-1, 1, 1))
         gather_moves = movable & step_toward(home_dist) & in_reach.unsqueeze(1)
-        can_gather = gather_moves.flatten(1).any(dim=1)
-        gathered = memory.gathered if cfg.count_gather_moves else tick - memory.mode_since
+        can_gather = any_in_game(gather_moves)
         launch = (
             ~memory.attacking
             & (tick >= cfg.expand_until)
             & (home_army >= cfg.min_launch)
-            & (~can_gather | (gathered >= budget))
-        )
-        stack_army = gather_tile(board.armies, memory.stack)
-        stack_alive = (memory.stack >= 0) & gather_tile(board.mine, memory.stack) & (stack_army >= 2)
-        spent = memory.attacking & (
-            ~stack_alive | (stack_army.float() < cfg.stack_floor * memory.launched.float())
+            & (~can_gather | (tick - memory.mode_since >= cfg.gather_ticks))
         )
         memory.stack = torch.where(launch, home_tile, torch.where(spent, -1, memory.stack))
         memory.launched = torch.where(launch, home_army.long(), memory.launched)
         memory.attacking = (memory.attacking | launch) & ~spent
         memory.mode_since = torch.where(launch | spent, tick, memory.mode_since)
-        memory.gathered = torch.where(launch | spent, 0, memory.gathered)
         stack_army = gather_tile(board.armies, memory.stack)
 
-        # Attack: the stack one step along the shortest path to its target.
+        # Attack: the stack one step along the cheapest path to its target. Own land costs least
+        # (the stack picks its army up), neutral land a little, enemy land its (remembered) army.
         target = self._target(board, memory, stack_army, home_reach, blocked, tick)
         passable = ~blocked & ~(memory.city & ~board.mine)
+        remembered = torch.where(board.fog, memory.enemy_army, board.armies)
+        cost = torch.where(board.mine, 1, torch.where(board.enemy | memory.enemy, 2 + remembered, 2))
+        attack_dist = cost_field(target, cost, passable, games=memory.attacking)
         stack = tile_mask(memory.stack, board.mine).unsqueeze(1)
-        if cfg.weighted_path:
-            # Own land is cheapest (the stack picks its army up), enemy land costs its army.
-            remembered = torch.where(board.fog, memory.enemy_army, board.armies)
-            cost = torch.where(board.mine, 1, torch.where(board.enemy | memory.enemy, 2 + remembered, 2))
-            attack_dist = cost_field(target, cost, passable, games=memory.attacking)
-            attack_step = step_cheapest(attack_dist, cost)
-        else:
-            attack_step = step_toward(distance_field(target, passable))
-        # Among shortest steps, prefer walking over own army (it joins), then cheap captures.
         dest_army = shift(board.armies, 0)
-        dest_mine = shift(board.mine, False)
-        prefer = torch.where(dest_mine, dest_army + 1000, 1000 - dest_army)
-        attack = score(ATTACK, prefer, noise, stack & movable & attack_step)
+        prefer = torch.where(shift(board.mine, False), dest_army + 1000, 1000 - dest_army)
+        attack = stack & movable & step_cheapest(attack_dist, cost)
 
-        not_stack = ~stack
-        cheap = score(CHEAP, sent, noise, (classes == 2) & (sent <= cfg.cheap_max) & not_stack)
-        gather = score(GATHER, home_dist.unsqueeze(1) * 1024 + sent, noise, gather_moves)
-        early = tick < cfg.expand_until
-        expansion = expand_scores(board, noise, classes)
-        my_land = obs.scalars[:, 1]
-        their_land = obs.scalars[:, 3::2].max(dim=1).values
-        expand_now = (my_land <= their_land + cfg.land_margin) | (not cfg.cheap_when_behind)
-        scores = best(
-            score(KILL, sent, noise, classes == 4),
-            torch.where(per_game(threatened), defend, NO_MOVE),
-            lift(expansion, EXPAND, per_game(early)),
-            torch.where(per_game((~memory.attacking | cfg.cheap_in_attack) & expand_now), cheap, NO_MOVE),
-            torch.where(per_game(memory.attacking), attack, NO_MOVE),
-            torch.where(per_game(~memory.attacking), gather, NO_MOVE),
-            lift(expansion, FALLBACK, ~home.unsqueeze(1)),
+        legal = legal_moves(obs)
+        by_sent = rank(sent, noise)
+        expand_value, expand_wanted = expansion(board, classes)
+        by_expansion = rank(expand_value, noise)
+        toward_home = legal & movable & step_toward(home_dist)
+        gathering = ~memory.attacking
+        actions = decide(
+            [
+                # Take an enemy general; defend its own: hit the threat, else pull army home.
+                Pick.of(by_sent, legal & (classes == 4)),
+                Pick.of(by_sent, legal & hit_threat, threatened),
+                Pick.of(rank(home_dist.unsqueeze(1), noise), toward_home, threatened),
+                # The opening: greedy expansion.
+                Pick.of(by_expansion, legal & expand_wanted, tick < cfg.expand_until),
+                # While gathering, small armies still take neutral land next to them.
+                Pick.of(by_sent, legal & (classes == 2) & (sent <= cfg.cheap_max), gathering),
+                Pick.of(rank(prefer, noise), legal & attack, memory.attacking),
+                # Gather leaves first (farthest from home), so each move carries what came before.
+                Pick.of(rank(home_dist.unsqueeze(1) * 1024 + sent, noise), legal & gather_moves, gathering),
+                # Nothing else to do: expand, but never with the general's own army.
+                Pick.of(by_expansion, legal & expand_wanted & ~home.unsqueeze(1)),
+            ]
         )
-        actions, layer = choose_with_layer(scores, obs.action_mask)
-        memory.gathered += (layer == GATHER).long()
 
         # Follow the stack: it moves to its destination when its own move was played.
         n = h * w
@@ -275,7 +262,7 @@ class GathererAgent(Agent):
     ) -> Tensor:
         """bool (B, H, W): where the attacking stack heads."""
         cfg = self.config
-        known_general = memory.enemy_general.flatten(1).any(dim=1)
+        known_general = any_in_game(memory.enemy_general)
 
         # Hunt: the enemy general stands on a tile never seen. Old enemy land holds more army (it
         # has grown longer), so unexplored tiles near much remembered enemy army come first, the
@@ -295,11 +282,12 @@ class GathererAgent(Agent):
         memory.hunt = torch.where(pick_new, argmax_tile(value, unexplored), memory.hunt)
         hunt = tile_mask(memory.hunt, board.mine)
 
-        near_stack = distance_field(tile_mask(memory.stack, board.mine), ~blocked, limit=cfg.city_radius) >= 0
+        stack = tile_mask(memory.stack, board.mine)
+        near_stack = distance_field(stack, ~blocked, limit=cfg.city_radius, games=memory.attacking) >= 0
         cities = (
             memory.city & board.neutral & near_stack & (board.armies < (stack_army.view(-1, 1, 1) - 1) // 2)
         )
-        has_city = cities.flatten(1).any(dim=1)
+        has_city = any_in_game(cities)
         fallback = board.enemy | memory.enemy
         target = torch.where(per_tile(memory.hunt >= 0), hunt, fallback)
         target = torch.where(per_tile(has_city), cities, target)
@@ -310,7 +298,7 @@ def per_tile(flag: Tensor) -> Tensor:
     return flag.view(-1, 1, 1)
 
 
-def gather_radius(dist: Tensor, own: Tensor, budget: Tensor) -> Tensor:
+def gather_radius(dist: Tensor, own: Tensor, budget: int) -> Tensor:
     """int64 (B,): the largest distance r (at least 1) such that the own tiles at distance 1..r
     number at most ``budget``: gathering them leaves first takes about one move each."""
     b = dist.shape[0]
@@ -318,5 +306,5 @@ def gather_radius(dist: Tensor, own: Tensor, budget: Tensor) -> Tensor:
     index = torch.where(own, dist + 1, 0).flatten(1).long()
     bins.scatter_add_(1, index, torch.ones_like(index))
     bins[:, :2] = 0  # unreached tiles and the general itself
-    within = bins.cumsum(dim=1) <= budget.view(-1, 1)
+    within = bins.cumsum(dim=1) <= budget
     return (within.sum(dim=1) - 1).clamp(min=1)
