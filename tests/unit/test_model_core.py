@@ -48,9 +48,9 @@ from generals_rl.services.model import (
     validate,
     weights,
 )
-from generals_rl.services.model.core import BUCKET, weights_key
 from generals_rl.services.model.domain import CHUNK_BYTES, MAX_WEIGHTS_BYTES, Checksum, UploadPart
 from generals_rl.services.model.lru import SizedLru
+from generals_rl.services.model.records import BUCKET, weights_key
 from generals_rl.services.model.transfer import CompletedUpload, Upload, receive_download, upload_parts
 from generals_rl.storage import BlobStore, open_blobs, open_sql
 from generals_rl.training.networks import PolicyNetwork, build

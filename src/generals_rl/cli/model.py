@@ -70,7 +70,8 @@ async def _registry(via: str | None) -> AsyncIterator[Registry]:
         async with channel(via, retries=2) as ch:
             yield ModelClient(ch, timeout_s=30.0)
         return
-    from generals_rl.services.model.core import ModelCore, ModelServiceConfig
+    from generals_rl.services.model.config import ModelServiceConfig
+    from generals_rl.services.model.core import ModelCore
     from generals_rl.settings import Settings
     from generals_rl.storage import open_blobs, open_sql, upgrade
 

@@ -1,9 +1,10 @@
 """The Model Service (port 50053): the registry of policy versions learners publish and actors fetch.
 
 Modules: ``domain`` (types and input checks), ``weights`` (safetensors files), ``transfer`` (1 MiB
-chunks and checksums), ``validation`` (the checks before a version is accepted), ``core``
-(``ModelCore``: the registry on SQL + blobs), ``api`` (``ModelRegistry``, ``LocalModelRegistry``),
-``convert`` / ``servicer`` (the wire), ``client`` (``ModelClient``).
+chunks and checksums), ``validation`` (the checks before a version is accepted), ``config``,
+``records`` (how a version is stored), ``lru`` (hot caches), ``core`` (``ModelCore``: the registry on
+SQL + blobs), ``api`` (``ModelRegistry``, ``LocalModelRegistry``), ``convert`` / ``servicer`` (the
+wire), ``client`` (``ModelClient``).
 
 ``open_service`` is what ``grl serve model`` and ``grl up`` call.
 """
@@ -13,7 +14,8 @@ from __future__ import annotations
 from generals_rl.services.common.wiring import Peers, ServiceHandle, Stores
 from generals_rl.services.model.api import LocalModelRegistry, ModelRegistry, PolicyTransfers
 from generals_rl.services.model.client import ModelClient
-from generals_rl.services.model.core import ModelCore, ModelServiceConfig
+from generals_rl.services.model.config import ModelServiceConfig
+from generals_rl.services.model.core import ModelCore
 from generals_rl.services.model.domain import (
     Actor,
     AliasInfo,

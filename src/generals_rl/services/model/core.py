@@ -1,12 +1,11 @@
 """The Model Service's domain: the registry of policy versions, their validation, aliases and log.
 
-Storage (``ModelStore`` in SQL, the ``models`` bucket of the blob store):
+Storage (``ModelStore`` in SQL, the ``models`` bucket of the blob store; ``records.py``):
 
 - a version is one ``model_versions`` row: architecture, config, parent, training step, state and
-  reason, the SHA-256 and the blob key of its weights. The row's JSON ``metrics`` column holds a
-  document ``{"metrics": {...}, "publication": {...}, "checks": [...], "sanity": {...}}``: the
-  learner's metrics, the rest of what the publisher sent (run id, publisher, description, request
-  id, size), the validation checks and the sanity match's result;
+  reason, the SHA-256 and the blob key of its weights, and in its JSON ``metrics`` column the
+  learner's metrics, the rest of what the publisher sent, the validation checks and the sanity
+  match's result;
 - weights are content-addressed blobs ``weights/<sha256>.safetensors`` (written before the row, so
   a row never points at missing weights; identical weights are stored once);
 - aliases are ``model_aliases`` rows, and every change (publication, state change, alias moved or
@@ -28,37 +27,29 @@ so actors polling ``latest`` cost two small SQL reads and no blob read.
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
-import json
-import os
 import threading
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any, cast
 
 from generals_rl.services.common.errors import (
     FailedPrecondition,
     InvalidArgument,
     NotFound,
-    Unavailable,
 )
 from generals_rl.services.elo.paging import clamp_page_size, decode_token, encode_token
 from generals_rl.services.model import weights
+from generals_rl.services.model.config import ModelServiceConfig
 from generals_rl.services.model.domain import (
     CHAMPION,
     LATEST,
     SERVICE_ACTOR,
     Actor,
     AliasInfo,
-    Check,
-    Event,
     EventKind,
     EventPage,
     Lineage,
     NotModified,
-    PolicyMetadata,
     Selector,
     VersionInfo,
     VersionPage,
@@ -67,166 +58,24 @@ from generals_rl.services.model.domain import (
     check_alias,
 )
 from generals_rl.services.model.lru import SizedLru
+from generals_rl.services.model.records import (
+    BUCKET,
+    document,
+    event_of,
+    publication,
+    storage_errors,
+    version_info,
+    weights_key,
+)
 from generals_rl.services.model.transfer import CompletedUpload
-from generals_rl.services.model.validation import ValidationConfig, ValidationReport, Validator, validate
+from generals_rl.services.model.validation import ValidationReport, Validator, validate
 from generals_rl.storage import BlobStore, Database
 from generals_rl.storage.errors import (
-    ConflictError,
-    InvalidKeyError,
     NotFoundError,
-    StorageError,
-    UnavailableError,
 )
-from generals_rl.storage.records import ModelAlias, ModelEvent, ModelVersion, NewModelVersion
+from generals_rl.storage.records import ModelAlias, ModelVersion, NewModelVersion
 
-BUCKET = "models"
 _SCAN = 500  # versions read per query when a filter the store lacks is applied here
-_EVENT_KINDS: dict[str, EventKind] = {
-    "created": "created",
-    "status": "state_changed",
-    "alias_set": "alias_set",
-    "alias_deleted": "alias_deleted",
-}
-
-
-@dataclass(frozen=True)
-class ModelServiceConfig:
-    """How the Model Service validates and caches.
-
-    Attributes:
-        validation: the checks' settings (``validation.ValidationConfig``), its time bound included.
-        cache_bytes: memory for hot weights (0: none).
-        wire_cache_bytes: memory for the GetPolicy messages of recently served versions, ready to
-            send (``servicer``; 0: none).
-        concurrent_validations: validations run at the same time; more publications wait their turn.
-        stale_pending_s: a version PENDING for longer than this when a server starts was left by a
-            server that stopped mid-validation: it is rejected.
-    """
-
-    validation: ValidationConfig = field(default_factory=ValidationConfig)
-    cache_bytes: int = 512 * 1024 * 1024
-    wire_cache_bytes: int = 256 * 1024 * 1024
-    concurrent_validations: int = 1
-    stale_pending_s: float = 600.0
-
-    def __post_init__(self) -> None:
-        if (
-            min(self.cache_bytes, self.wire_cache_bytes) < 0
-            or self.concurrent_validations < 1
-            or self.stale_pending_s < 0
-        ):
-            raise ValueError(f"bad Model Service config: {self}")
-
-    @staticmethod
-    def from_env(env: Mapping[str, str] | None = None) -> ModelServiceConfig:
-        """From ``GRL_MODEL_CACHE_MB`` (512), ``GRL_MODEL_WIRE_CACHE_MB`` (256),
-        ``GRL_MODEL_VALIDATION_TIMEOUT_S`` (120),
-        ``GRL_MODEL_SANITY_GAMES`` (4) and ``GRL_MODEL_CONCURRENT_VALIDATIONS`` (1)."""
-        env = os.environ if env is None else env
-
-        def number(name: str, default: float) -> float:
-            text = env.get(name, "")
-            try:
-                return float(text) if text else default
-            except ValueError:
-                raise ValueError(f"{name} must be a number, got {text!r}") from None
-
-        base = ValidationConfig()
-        validation = ValidationConfig(
-            timeout_s=number("GRL_MODEL_VALIDATION_TIMEOUT_S", base.timeout_s),
-            sanity_games=int(number("GRL_MODEL_SANITY_GAMES", base.sanity_games)),
-        )
-        return ModelServiceConfig(
-            validation=validation,
-            cache_bytes=int(number("GRL_MODEL_CACHE_MB", 512) * 1024 * 1024),
-            wire_cache_bytes=int(number("GRL_MODEL_WIRE_CACHE_MB", 256) * 1024 * 1024),
-            concurrent_validations=int(number("GRL_MODEL_CONCURRENT_VALIDATIONS", 1)),
-        )
-
-
-@contextlib.contextmanager
-def storage_errors() -> Iterator[None]:
-    """Storage errors as domain errors (status codes), with the store's message."""
-    try:
-        yield
-    except NotFoundError as error:
-        raise NotFound(str(error)) from None
-    except UnavailableError as error:
-        raise Unavailable(str(error)) from None
-    except ConflictError as error:
-        raise FailedPrecondition(str(error)) from None
-    except (InvalidKeyError, ValueError) as error:
-        raise InvalidArgument(str(error)) from None
-    except StorageError as error:
-        raise Unavailable(str(error)) from None
-
-
-def weights_key(sha256: str) -> str:
-    """Blob key (``models`` bucket) of the weights with this SHA-256."""
-    return f"weights/{sha256}.safetensors"
-
-
-def _document(metadata: PolicyMetadata) -> dict[str, Any]:
-    return {
-        "metrics": dict(metadata.metrics),
-        "publication": {
-            "run_id": metadata.run_id,
-            "publisher": metadata.publisher,
-            "description": metadata.description,
-            "request_id": metadata.request_id,
-            "size_bytes": metadata.size_bytes,
-        },
-        "checks": [],
-    }
-
-
-def _publication(record: ModelVersion) -> dict[str, Any]:
-    return cast(dict[str, Any], record.metrics.get("publication") or {})
-
-
-def version_info(record: ModelVersion, aliases: Mapping[int, list[str]] | None = None) -> VersionInfo:
-    """The domain view of a stored version (``aliases``: version -> alias names, when known)."""
-    doc, publication = record.metrics, _publication(record)
-    metadata = PolicyMetadata(
-        architecture=record.architecture,
-        config_json=json.dumps(record.config, sort_keys=True),
-        parent_version=record.parent or 0,
-        training_step=record.training_step,
-        metrics=dict(doc.get("metrics") or {}),
-        run_id=str(publication.get("run_id", "")),
-        publisher=str(publication.get("publisher", "")),
-        size_bytes=int(publication.get("size_bytes", 0)),
-        request_id=str(publication.get("request_id", "")),
-        description=str(publication.get("description", "")),
-    )
-    checks = tuple(
-        Check(str(c["name"]), bool(c["passed"]), str(c.get("detail", ""))) for c in doc.get("checks", ())
-    )
-    reason = (record.reason or "") if record.status in ("rejected", "retired") else ""
-    return VersionInfo(
-        version=record.version,
-        metadata=metadata,
-        state=record.status,
-        status_reason=reason,
-        checks=checks,
-        aliases=tuple(sorted((aliases or {}).get(record.version, []))),
-        sha256=record.checksum or "",
-        created_at=record.created_at,
-        updated_at=record.updated_at,
-    )
-
-
-def _event(row: ModelEvent) -> Event:
-    return Event(
-        id=row.id,
-        kind=_EVENT_KINDS[row.kind],
-        at=row.at,
-        actor=Actor(row.actor, row.reason or ""),
-        version=row.version or 0,
-        alias=row.alias or "",
-        state=row.status,
-        previous_version=row.previous_version or 0,
-    )
 
 
 class ModelCore:
@@ -277,7 +126,7 @@ class ModelCore:
                     config=upload.config,
                     parent=metadata.parent_version or None,
                     training_step=metadata.training_step,
-                    metrics=_document(metadata),
+                    metrics=document(metadata),
                     weights_location=key,
                     checksum=upload.sha256,
                     status="pending",
@@ -384,7 +233,7 @@ class ModelCore:
                     r
                     for r in self._scan(status=state)
                     if (not architecture or r.architecture == architecture)
-                    and (not run_id or _publication(r).get("run_id") == run_id)
+                    and (not run_id or publication(r).get("run_id") == run_id)
                 ]
                 records, total = matching[offset : offset + size + 1], len(matching)
                 more = len(records) > size
@@ -431,7 +280,7 @@ class ModelCore:
         with storage_errors():
             while True:
                 rows = self.store.events(alias=alias or None, version=version or None, limit=limit)
-                events = [e for e in map(_event, rows) if kind is None or e.kind == kind]
+                events = [e for e in map(event_of, rows) if kind is None or e.kind == kind]
                 if len(events) >= need or len(rows) < limit:
                     break
                 limit *= 4
@@ -583,4 +432,4 @@ class ModelCore:
             offset += _SCAN
 
     def _by_request_id(self, request_id: str) -> ModelVersion | None:
-        return next((r for r in self._scan() if _publication(r).get("request_id") == request_id), None)
+        return next((r for r in self._scan() if publication(r).get("request_id") == request_id), None)
