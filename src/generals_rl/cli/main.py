@@ -8,6 +8,7 @@ from generals_rl import __version__
 from generals_rl.cli.db import db_app
 from generals_rl.cli.leaderboard import leaderboard
 from generals_rl.cli.match import match, tournament
+from generals_rl.cli.model import model_app
 from generals_rl.cli.play import play
 from generals_rl.cli.replay import replay_app
 from generals_rl.cli.serve import serve, up
@@ -26,6 +27,7 @@ app.command()(tournament)
 app.command()(leaderboard)
 app.add_typer(replay_app, name="replay")
 app.add_typer(db_app, name="db")
+app.add_typer(model_app, name="model")
 
 
 @app.command()
