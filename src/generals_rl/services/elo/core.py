@@ -40,6 +40,7 @@ from generals_rl.services.common.errors import (
     NotFound,
     Unavailable,
 )
+from generals_rl.services.common.paging import clamp_page_size, decode_token, page_of
 from generals_rl.services.elo.config import EloServiceConfig
 from generals_rl.services.elo.domain import (
     METHOD,
@@ -59,7 +60,6 @@ from generals_rl.services.elo.domain import (
     check_report,
 )
 from generals_rl.services.elo.leaderboard import LeaderboardCache
-from generals_rl.services.elo.paging import clamp_page_size, decode_token, page_of
 from generals_rl.services.elo.players import PlayerDirectory
 from generals_rl.services.elo.ratings import expected_score
 from generals_rl.services.elo.updates import Seat, rate_game

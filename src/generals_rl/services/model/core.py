@@ -37,7 +37,7 @@ from generals_rl.services.common.errors import (
     InvalidArgument,
     NotFound,
 )
-from generals_rl.services.elo.paging import clamp_page_size, decode_token, encode_token
+from generals_rl.services.common.paging import clamp_page_size, decode_token, encode_token
 from generals_rl.services.model import weights
 from generals_rl.services.model.config import ModelServiceConfig
 from generals_rl.services.model.domain import (
