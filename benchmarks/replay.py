@@ -4,19 +4,21 @@ line per figure.
 Items are real: trajectories of T = 32 steps of 24x24 1v1 games played by the engine (random legal
 moves), N = 8 per RecordExperience message (about 400 KB per item, 3.2 MB per message: armies
 int32, 9 bool planes, scalars, the legal-action mask, then actions, log-probabilities, rewards,
-dones). Both servers run in this process on free loopback ports, in alternating rounds:
+dones). Every server runs in this process on a free loopback port (so client and server share its
+CPU), in alternating rounds:
 
-- **insert**: ``ReplayClient.record`` streams the chunks (numpy arrays encoded per message) into a
-  uniform table (rate limiter off, FIFO eviction at 256 items) of a Replay Service with its
-  default durability: every item logged to a ``file://`` blob store in a temporary folder (fsync'd)
-  before the stream is acknowledged. Raw: the same wire messages streamed to a servicer that only
-  counts them.
+- **insert**: ``ReplayClient.record`` streams the chunks (numpy arrays, encoded per message) into a
+  uniform table (rate limiter off, FIFO eviction at 256 items) of a Replay Service with its default
+  durability: every item logged to a ``file://`` blob store in a temporary folder (fsync'd) before
+  the stream is acknowledged. Raw: the same wire messages streamed to a servicer that only counts
+  them. The same insert into a service without a blob store (``no_log``: memory only) shows what
+  durability costs.
 - **sample**: ``ReplayClient.sample`` of batches of 32 items (12.8 MB messages, decoded to numpy
   views). Raw: a servicer streaming a prepared message of the same size, counted by the client.
 
 Figures: ``replay_insert_ratio_to_raw`` and ``replay_sample_ratio_to_raw`` (our MB/s over raw MB/s,
-median of the rounds; target >= 0.5 each), and items/s and MB/s of both sides (MB of wire bytes).
-``--no-wal`` measures without the log, to see what durability costs.
+medians of the rounds; target >= 0.5 each), ``replay_insert_no_log_ratio_to_raw``, and items/s and
+MB/s of every side (MB of wire bytes).
 
     python benchmarks/replay.py
     python benchmarks/replay.py --rounds 2 --messages 20 --batches 10     # quick
@@ -26,7 +28,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
+import os
 import statistics
 import tempfile
 import time
@@ -52,8 +56,10 @@ from generals_rl.services.replay import (
 from generals_rl.services.replay.client import encode_chunk
 from generals_rl.services.replay.testing import engine_trajectories
 from generals_rl.storage import open_blobs
+from generals_rl.v1 import replay_pb2
 
 RAW = "raw.Raw"
+SIDES = ("insert", "insert_no_log", "insert_raw", "sample", "sample_raw")
 
 
 async def start_raw_server(batch_message: bytes) -> tuple[grpc.aio.Server, int]:
@@ -80,143 +86,144 @@ async def start_raw_server(batch_message: bytes) -> tuple[grpc.aio.Server, int]:
     return server, port
 
 
+@contextlib.asynccontextmanager
+async def replay_server(core: ReplayCore, steps: int) -> AsyncIterator[ReplayClient]:
+    await core.open()
+    table = TableConfig(
+        "bench", unroll_length=steps, max_items=256, rate_limiter=RateLimiterConfig(min_size_to_sample=1)
+    )
+    await core.create_table(table)
+    server = Server([replay_service(ReplayServicer(core))], ServerConfig(port=0))
+    try:
+        async with server, channel(server.address) as ch:
+            yield ReplayClient(ch)
+    finally:
+        await core.close()
+
+
 async def measure(args: argparse.Namespace) -> list[dict[str, Any]]:
     trajectories = [engine_trajectories(args.n, args.steps, args.side, seed=s) for s in range(2)]
     chunks = [Chunk(t, policy_version=i + 1) for i, t in enumerate(trajectories)]
     messages = [encode_chunk("bench", c) for c in chunks]
-    item_bytes = sum(len(m) for m in messages) / len(messages) / args.n
     with tempfile.TemporaryDirectory(prefix="grl-bench-replay-") as folder:
         blobs = open_blobs(f"file://{Path(folder) / 'blobs'}")
         blobs.ensure_buckets()
-        config = ReplayServiceConfig(
-            wal=not args.no_wal, checkpoint_interval_s=0, checkpoint_wal_bytes=1 << 40
-        )
-        core = ReplayCore(blobs, config, seed=0)
-        await core.open()
-        table = TableConfig(
-            "bench",
-            unroll_length=args.steps,
-            max_items=256,
-            rate_limiter=RateLimiterConfig(min_size_to_sample=1),
-        )
-        await core.create_table(table)
-        server = Server([replay_service(ReplayServicer(core))], ServerConfig(port=0))
-        async with server, channel(server.address) as ch:
-            replay = ReplayClient(ch)
-            await replay.record("bench", chunks)  # fill the table, warm up
-            batch_message = await _one_batch_message(ch, args.batch)
+        config = ReplayServiceConfig(checkpoint_interval_s=0, checkpoint_wal_bytes=1 << 40)
+        async with (
+            replay_server(ReplayCore(blobs, config, seed=0), args.steps) as durable,
+            replay_server(ReplayCore(None, seed=0), args.steps) as memory,
+        ):
+            for replay in (durable, memory):
+                await replay.record("bench", chunks)  # fill the tables, warm up
+            batch_message = await _one_batch_message(durable, args.batch)
             raw_server, raw_port = await start_raw_server(batch_message)
             try:
                 async with channel(f"127.0.0.1:{raw_port}") as raw_ch:
-                    rounds = await _rounds(args, replay, raw_ch, chunks, messages, len(batch_message))
+                    rounds = await _rounds(args, durable, memory, raw_ch, chunks, messages)
             finally:
                 await raw_server.stop(0)
-        await core.close()
         blobs.close()
-    return _figures(args, rounds, item_bytes, len(messages[0]), len(batch_message))
+    return _figures(args, rounds, len(messages[0]), len(batch_message))
 
 
-async def _one_batch_message(ch: grpc.aio.Channel, batch: int) -> bytes:
-    call = ch.unary_stream(
-        "/generals_rl.v1.ReplayService/GetExperienceBatch",
-        request_serializer=None,
-        response_deserializer=None,
-    )
-    from generals_rl.v1 import replay_pb2
-
+async def _one_batch_message(replay: ReplayClient, batch: int) -> bytes:
+    """One sampled batch as its wire bytes (what the raw source streams)."""
     request = replay_pb2.GetExperienceBatchRequest(table="bench", batch_size=batch, num_batches=1)
-    async for message in call(request.SerializeToString()):
+    async for message in replay._sample(request):
         return bytes(message)
     raise RuntimeError("no batch")
 
 
 async def _rounds(
     args: argparse.Namespace,
-    replay: ReplayClient,
+    durable: ReplayClient,
+    memory: ReplayClient,
     raw_ch: grpc.aio.Channel,
     chunks: list[Chunk],
     messages: list[bytes],
-    batch_bytes: int,
 ) -> dict[str, list[float]]:
     sink = raw_ch.stream_unary(f"/{RAW}/Sink", request_serializer=None, response_deserializer=None)
     source = raw_ch.unary_stream(f"/{RAW}/Source", request_serializer=None, response_deserializer=None)
-    out: dict[str, list[float]] = {"insert": [], "insert_raw": [], "sample": [], "sample_raw": []}
+    out: dict[str, list[float]] = {side: [] for side in SIDES}
     m = args.messages
 
     async def raw_messages() -> AsyncIterator[bytes]:
         for i in range(m):
             yield messages[i % len(messages)]
 
-    for _ in range(args.rounds):
-        start = time.perf_counter()
-        await sink(raw_messages())
-        out["insert_raw"].append(time.perf_counter() - start)
-        start = time.perf_counter()
+    async def insert(replay: ReplayClient) -> None:
         result = await replay.record("bench", (chunks[i % len(chunks)] for i in range(m)))
-        out["insert"].append(time.perf_counter() - start)
         assert result.items == m * args.n
-        start = time.perf_counter()
-        received = 0
-        async for message in source(args.batches.to_bytes(8, "little")):
-            received += len(message)
-        out["sample_raw"].append(time.perf_counter() - start)
-        assert received == batch_bytes * args.batches
-        start = time.perf_counter()
+
+    async def raw_sample() -> None:
+        async for _ in source(args.batches.to_bytes(8, "little")):
+            pass
+
+    async def sample() -> None:
         count = 0
-        async for batch in replay.sample("bench", args.batch, num_batches=args.batches):
+        async for batch in durable.sample("bench", args.batch, num_batches=args.batches):
             count += batch.keys.shape[0]
-        out["sample"].append(time.perf_counter() - start)
         assert count == args.batch * args.batches
+
+    async def raw_insert() -> None:
+        await sink(raw_messages())
+
+    work = {
+        "insert_raw": raw_insert,
+        "insert": lambda: insert(durable),
+        "insert_no_log": lambda: insert(memory),
+        "sample_raw": raw_sample,
+        "sample": sample,
+    }
+    for _ in range(args.rounds):
+        for side in ("insert_raw", "insert", "insert_no_log", "sample_raw", "sample"):
+            start = time.perf_counter()
+            await work[side]()
+            out[side].append(time.perf_counter() - start)
     return out
 
 
 def _figures(
-    args: argparse.Namespace,
-    rounds: dict[str, list[float]],
-    item_bytes: float,
-    message_bytes: int,
-    batch_bytes: int,
+    args: argparse.Namespace, rounds: dict[str, list[float]], message_bytes: int, batch_bytes: int
 ) -> list[dict[str, Any]]:
-    seconds = {name: statistics.median(values) for name, values in rounds.items()}
-    insert_mb = args.messages * message_bytes / 1e6
-    sample_mb = args.batches * batch_bytes / 1e6
-    rate = {
-        "insert": insert_mb / seconds["insert"],
-        "insert_raw": insert_mb / seconds["insert_raw"],
-        "sample": sample_mb / seconds["sample"],
-        "sample_raw": sample_mb / seconds["sample_raw"],
+    seconds = {side: statistics.median(values) for side, values in rounds.items()}
+    mb = {
+        side: (args.messages * message_bytes if side.startswith("insert") else args.batches * batch_bytes)
+        / 1e6
+        for side in SIDES
     }
     items = {
-        "insert": args.messages * args.n / seconds["insert"],
-        "insert_raw": args.messages * args.n / seconds["insert_raw"],
-        "sample": args.batches * args.batch / seconds["sample"],
-        "sample_raw": args.batches * args.batch / seconds["sample_raw"],
+        side: args.messages * args.n if side.startswith("insert") else args.batches * args.batch
+        for side in SIDES
     }
+    rate = {side: mb[side] / seconds[side] for side in SIDES}
     common = {
-        "item_kb": round(item_bytes / 1e3, 1),
+        "item_kb": round(message_bytes / args.n / 1e3, 1),
         "items_per_message": args.n,
         "batch": args.batch,
         "steps": args.steps,
         "side": args.side,
-        "wal": not args.no_wal,
         "rounds": args.rounds,
+        "cpus": os.cpu_count(),
     }
     figures: list[dict[str, Any]] = [
+        {"figure": "replay_insert_ratio_to_raw", "value": round(rate["insert"] / rate["insert_raw"], 3)},
+        {"figure": "replay_sample_ratio_to_raw", "value": round(rate["sample"] / rate["sample_raw"], 3)},
         {
-            "figure": "replay_insert_ratio_to_raw",
-            "value": round(rate["insert"] / rate["insert_raw"], 3),
-            "unit": "ratio",
-        },
-        {
-            "figure": "replay_sample_ratio_to_raw",
-            "value": round(rate["sample"] / rate["sample_raw"], 3),
-            "unit": "ratio",
+            "figure": "replay_insert_no_log_ratio_to_raw",
+            "value": round(rate["insert_no_log"] / rate["insert_raw"], 3),
         },
     ]
-    for side in ("insert", "insert_raw", "sample", "sample_raw"):
+    for figure in figures:
+        figure["unit"] = "ratio"
+    for side in SIDES:
         figures.append({"figure": f"replay_{side}_mb_per_s", "value": round(rate[side], 1), "unit": "MB/s"})
         figures.append(
-            {"figure": f"replay_{side}_items_per_s", "value": round(items[side], 1), "unit": "items/s"}
+            {
+                "figure": f"replay_{side}_items_per_s",
+                "value": round(items[side] / seconds[side], 1),
+                "unit": "items/s",
+            }
         )
     return [{**f, **common} for f in figures]
 
@@ -232,7 +239,6 @@ def main() -> None:
     parser.add_argument("--messages", type=int, default=100, help="messages per insert round")
     parser.add_argument("--batches", type=int, default=25, help="batches per sample round")
     parser.add_argument("--rounds", type=int, default=5, help="alternating rounds (medians reported)")
-    parser.add_argument("--no-wal", action="store_true", help="without the write-ahead log")
     args = parser.parse_args()
     for figure in asyncio.run(measure(args)):
         print(json.dumps(figure), flush=True)

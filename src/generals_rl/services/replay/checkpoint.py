@@ -32,17 +32,24 @@ import asyncio
 import json
 import logging
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
 from generals_rl.services.common.errors import Unavailable
-from generals_rl.services.replay.chunks import ChunkError, decode_chunk, encode_chunk, prepared_chunk
+from generals_rl.services.replay.chunks import (
+    ChunkError,
+    decode_chunk,
+    decode_chunks,
+    encode_chunk,
+    prepare_chunk,
+)
 from generals_rl.services.replay.config import ReplayServiceConfig, TableConfig
 from generals_rl.services.replay.items import ItemBatch, Signature, concat, select
 from generals_rl.services.replay.tables import Items, Table
+from generals_rl.services.replay.wire import Buffer
 from generals_rl.storage import BlobStore, NotFoundError, StorageError
 
 log = logging.getLogger(__name__)
@@ -66,6 +73,10 @@ class CheckpointInfo:
     at: float
 
 
+LogPart = tuple[Items, "Sequence[Buffer] | None"]
+"""Items logged together, with their bytes per field back to back when the caller has them."""
+
+
 @dataclass
 class _Segment:
     key: str
@@ -78,17 +89,18 @@ class WalWriter:
     """One stream's log: items gathered per table, written as segments (module docstring)."""
 
     durability: Durability
-    _parts: dict[str, tuple[Signature, list[Items]]] = field(default_factory=dict)
+    _parts: dict[str, tuple[Signature, list[LogPart]]] = field(default_factory=dict)
     _bytes: int = 0
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
 
-    def add(self, table: Table, items: Items) -> None:
-        """Log items just inserted into ``table``."""
+    def add(self, table: Table, items: Items, columns: Sequence[Buffer] | None = None) -> None:
+        """Log items just inserted into ``table``; ``columns``, when given, are their bytes back to
+        back per field (a request's buffers: no copy to gather them)."""
         if not self.durability.config.wal or items.count == 0:
             return
         assert table.signature is not None
         parts = self._parts.setdefault(table.name, (table.signature, []))[1]
-        parts.append(items)
+        parts.append((items, columns))
         self._bytes += items.count * table.item_bytes
         if self._bytes >= self.durability.config.wal_segment_bytes:
             self._start()
@@ -130,24 +142,30 @@ class Durability:
     def writer(self) -> WalWriter:
         return WalWriter(self)
 
-    async def write_segment(self, table: str, signature: Signature, parts: list[Items]) -> None:
+    async def write_segment(self, table: str, signature: Signature, parts: list[LogPart]) -> None:
         self._seq += 1
         key = f"{WAL}{time.time_ns():020d}-{self._seq:08d}.chunk"
-        keys = np.concatenate([p.keys for p in parts])
-        # Packed here (cheap, holds the GIL); checksum, copy and write in a thread (they do not).
-        prepared = prepared_chunk(
-            table,
-            signature,
-            keys,
-            np.concatenate([p.versions for p in parts]),
-            np.concatenate([p.priorities for p in parts]),
-            np.zeros(keys.shape[0], np.int32),
-            np.full(keys.shape[0], time.time()),
-            [d for p in parts for d in p.data],
-        )
+        now = time.time()
+        # Gathered here (references only); packed, checksummed, copied and written in a thread,
+        # one chunk per part (a request's columns need no gathering copy).
+        prepared = [
+            prepare_chunk(
+                table,
+                signature,
+                items.keys,
+                items.versions,
+                items.priorities,
+                np.zeros(items.count, np.int32),
+                np.full(items.count, now),
+                items.data,
+                columns=columns,
+            )
+            for items, columns in parts
+        ]
+        top = max(int(items.keys.max()) for items, _ in parts)
 
         def write() -> int:
-            blob = prepared.seal()
+            blob = b"".join([chunk.seal() for chunk in prepared])
             self.blobs.put(CHECKPOINTS, key, blob)
             return len(blob)
 
@@ -156,7 +174,7 @@ class Durability:
         except (StorageError, OSError) as error:
             log.error("writing a log segment of table %s failed: %s", table, error)
             raise Unavailable(f"the blob store cannot be written, items not acknowledged: {error}") from error
-        self._segments.append(_Segment(key, table, int(keys.max())))
+        self._segments.append(_Segment(key, table, top))
         self.log_bytes += written
         if self.log_bytes >= self.config.checkpoint_wal_bytes and self.on_log_full is not None:
             self.on_log_full()
@@ -282,17 +300,19 @@ class Durability:
         segments = self.blobs.list(CHECKPOINTS, WAL)
         for key in segments:
             try:
-                chunk = decode_chunk(self.blobs.get(CHECKPOINTS, key))
+                chunks = decode_chunks(self.blobs.get(CHECKPOINTS, key))
             except (ChunkError, NotFoundError) as error:
                 log.error("log segment %s cannot be read, skipped: %s", key, error)
                 continue
-            table = tables.get(chunk.table)
-            if table is None:
-                log.error("log segment %s is of table %s, whose config is missing: skipped", key, chunk.table)
-                continue
-            assert chunk.batch.keys is not None
-            self._segments.append(_Segment(key, chunk.table, int(chunk.batch.keys.max(initial=0))))
-            replayed.setdefault(chunk.table, []).append(chunk.batch)
+            for chunk in chunks:
+                if chunk.table not in tables:
+                    log.error(
+                        "log segment %s holds table %s, whose config is missing: skipped", key, chunk.table
+                    )
+                    continue
+                assert chunk.batch.keys is not None
+                self._segments.append(_Segment(key, chunk.table, int(chunk.batch.keys.max(initial=0))))
+                replayed.setdefault(chunk.table, []).append(chunk.batch)
         for name, batches in replayed.items():
             _replay(tables[name], batches)
         return tables, len(segments)

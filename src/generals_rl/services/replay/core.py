@@ -190,7 +190,7 @@ class ReplayCore:
             inserted = table.insert(batch, done, done + allowed)
             table.limiter.inserted(allowed)
             if writer is not None:
-                writer.add(table, inserted)
+                writer.add(table, inserted, batch.slice_columns(done, done + allowed))
             done += allowed
         return wait_s
 

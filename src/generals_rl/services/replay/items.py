@@ -130,6 +130,10 @@ class ItemBatch:
         stop = self.count if stop is None else stop
         return [self.item(i) for i in range(start, stop)]
 
+    def slice_columns(self, start: int, stop: int) -> list[memoryview]:
+        """Items ``start .. stop`` as one view per column."""
+        return [column[start * n : stop * n] for n, column in zip(self._sizes, self.columns, strict=True)]
+
 
 def columns_of(signature: Signature, items: Sequence[ItemData]) -> list[bytes]:
     """Per field, the items' bytes back to back (one copy)."""
