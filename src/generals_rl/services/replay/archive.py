@@ -26,8 +26,7 @@ import numpy as np
 from generals_rl.services.common.errors import Unavailable
 from generals_rl.services.replay.chunks import ChunkError, decode_chunk, encode_chunk
 from generals_rl.services.replay.config import Codec
-from generals_rl.services.replay.items import ItemBatch, Signature, select
-from generals_rl.services.replay.tables import Items
+from generals_rl.services.replay.items import ItemBatch, Items, Signature, select
 from generals_rl.storage import BlobStore, StorageError
 
 log = logging.getLogger(__name__)

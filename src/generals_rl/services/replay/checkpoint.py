@@ -47,8 +47,8 @@ from generals_rl.services.replay.chunks import (
     prepare_chunk,
 )
 from generals_rl.services.replay.config import ReplayServiceConfig, TableConfig
-from generals_rl.services.replay.items import ItemBatch, Signature, concat, select
-from generals_rl.services.replay.tables import Items, Table
+from generals_rl.services.replay.items import ItemBatch, Items, Signature, concat, select
+from generals_rl.services.replay.tables import Table
 from generals_rl.services.replay.wire import Buffer
 from generals_rl.storage import BlobStore, NotFoundError, StorageError
 

@@ -17,9 +17,9 @@ from google.protobuf.timestamp_pb2 import Timestamp
 from generals_rl.services.common.errors import InvalidArgument
 from generals_rl.services.common.tensors import FLOAT_DTYPES, INT_DTYPES, check
 from generals_rl.services.replay.config import RemoverConfig, SamplerConfig, TableConfig
-from generals_rl.services.replay.items import FieldSpec, ItemBatch, Signature, as_bytes_view
+from generals_rl.services.replay.items import FieldSpec, ItemBatch, Sampled, Signature, as_bytes_view
 from generals_rl.services.replay.ratelimiter import RateLimiterConfig
-from generals_rl.services.replay.tables import Sampled, TableStats
+from generals_rl.services.replay.tables import TableStats
 from generals_rl.services.replay.wire import (
     OBSERVATION_FIELDS,
     TensorParts,

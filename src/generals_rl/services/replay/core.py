@@ -37,8 +37,15 @@ from generals_rl.services.replay import convert
 from generals_rl.services.replay.archive import Archive
 from generals_rl.services.replay.checkpoint import CheckpointInfo, Durability, WalWriter
 from generals_rl.services.replay.config import ReplayServiceConfig, TableConfig
-from generals_rl.services.replay.items import ItemBatch, Signature, check_unroll
-from generals_rl.services.replay.tables import Items, Sampled, Table, TableStats, concat_sampled
+from generals_rl.services.replay.items import (
+    ItemBatch,
+    Items,
+    Sampled,
+    Signature,
+    check_unroll,
+    concat_sampled,
+)
+from generals_rl.services.replay.tables import Table, TableStats
 from generals_rl.services.replay.wire import Buffer, WireError, WireRecord, decode_record
 from generals_rl.storage import BlobStore
 

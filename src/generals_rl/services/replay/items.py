@@ -10,6 +10,7 @@ same size in bytes.
 An ``ItemBatch`` is N items as one buffer per field (the N items' bytes back to back, as they
 arrive in a request); an item's data is a tuple of ``memoryview`` slices of those buffers, one per
 field, so inserting copies nothing and the buffers of a request live as long as one of its items.
+``Items`` are items taken out of a table (to sample, archive or checkpoint), ``Sampled`` one draw.
 """
 
 from __future__ import annotations
@@ -198,3 +199,67 @@ def check_unroll(table: str, signature: Signature, unroll_length: int) -> None:
                 f"table {table!r}: {spec.name} has item shape {spec.shape}, but unroll_length "
                 f"{unroll_length} needs {steps} steps"
             )
+
+
+@dataclass(frozen=True)
+class Items:
+    """Items taken out of a table, in one order: keys, versions, priorities, times sampled, data."""
+
+    keys: npt.NDArray[np.int64]
+    versions: npt.NDArray[np.int64]
+    priorities: npt.NDArray[np.float64]
+    times_sampled: npt.NDArray[np.int32]
+    data: list[ItemData]
+
+    @property
+    def count(self) -> int:
+        return int(self.keys.shape[0])
+
+
+@dataclass(frozen=True)
+class Sampled:
+    """One draw of items: their state after the draw, and what the draw's statistics were."""
+
+    items: Items
+    probabilities: npt.NDArray[np.float64]
+    weights: npt.NDArray[np.float32]
+    table_size: int
+
+
+def concat_items(parts: list[Items]) -> Items:
+    return Items(
+        keys=np.concatenate([p.keys for p in parts]),
+        versions=np.concatenate([p.versions for p in parts]),
+        priorities=np.concatenate([p.priorities for p in parts]),
+        times_sampled=np.concatenate([p.times_sampled for p in parts]),
+        data=[d for p in parts for d in p.data],
+    )
+
+
+def concat_sampled(parts: list[Sampled]) -> Sampled:
+    """Draws of one batch as one (the table size of the last)."""
+    if len(parts) == 1:
+        return parts[0]
+    return Sampled(
+        items=concat_items([p.items for p in parts]),
+        probabilities=np.concatenate([p.probabilities for p in parts]),
+        weights=np.concatenate([p.weights for p in parts]),
+        table_size=parts[-1].table_size,
+    )
+
+
+def select_sampled(drawn: Sampled, mask: npt.NDArray[np.bool_]) -> Sampled:
+    index = np.flatnonzero(mask)
+    items = drawn.items
+    return Sampled(
+        Items(
+            items.keys[index],
+            items.versions[index],
+            items.priorities[index],
+            items.times_sampled[index],
+            [items.data[i] for i in index.tolist()],
+        ),
+        drawn.probabilities[index],
+        drawn.weights[index],
+        drawn.table_size,
+    )

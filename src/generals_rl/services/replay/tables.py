@@ -37,8 +37,12 @@ from generals_rl.services.replay.items import (
     FieldSpec,
     ItemBatch,
     ItemData,
+    Items,
+    Sampled,
     Signature,
     check_same_signature,
+    concat_items,
+    select_sampled,
     signature_bytes,
 )
 from generals_rl.services.replay.ratelimiter import RateLimiter
@@ -46,31 +50,6 @@ from generals_rl.services.replay.sumtree import SumTree
 
 LAG_WINDOW = 1000
 """Sampled items the policy-lag statistic averages over."""
-
-
-@dataclass(frozen=True)
-class Items:
-    """Items taken out of a table, in one order: keys, versions, priorities, times sampled, data."""
-
-    keys: npt.NDArray[np.int64]
-    versions: npt.NDArray[np.int64]
-    priorities: npt.NDArray[np.float64]
-    times_sampled: npt.NDArray[np.int32]
-    data: list[ItemData]
-
-    @property
-    def count(self) -> int:
-        return int(self.keys.shape[0])
-
-
-@dataclass(frozen=True)
-class Sampled:
-    """One draw of items: their state after the draw, and what the draw's statistics were."""
-
-    items: Items
-    probabilities: npt.NDArray[np.float64]
-    weights: npt.NDArray[np.float32]
-    table_size: int
 
 
 @dataclass(frozen=True)
@@ -186,7 +165,7 @@ class Table:
             pieces.append(self._append(batch, done, done + piece))
             done += piece
         self.counters.inserts += stop - start
-        return pieces[0] if len(pieces) == 1 else _concat_items(pieces)
+        return pieces[0] if len(pieces) == 1 else concat_items(pieces)
 
     def _append(self, batch: ItemBatch, start: int, stop: int) -> Items:
         m = stop - start
@@ -309,7 +288,7 @@ class Table:
             limit = self._max_times
             if limit:
                 parts = self._enforce_max_times(parts[0], beta, limit)
-        items = _concat_items([p.items for p in parts])
+        items = concat_items([p.items for p in parts])
         self.counters.samples += m
         if learner_version:
             self._record_lags(learner_version - items.versions)
@@ -368,7 +347,7 @@ class Table:
         while True:
             over = drawn.items.times_sampled > limit
             keep = ~over
-            parts.append(_select(drawn, keep))
+            parts.append(select_sampled(drawn, keep))
             over_slots = [self._slot_of[int(k)] for k in drawn.items.keys[over]]
             np.subtract.at(self._times, np.asarray(over_slots, np.int64), 1)
             done = {int(k) for k in drawn.items.keys[drawn.items.times_sampled >= limit]}
@@ -486,45 +465,6 @@ class Table:
         return key in self._slot_of
 
 
-def _concat_items(parts: list[Items]) -> Items:
-    return Items(
-        keys=np.concatenate([p.keys for p in parts]),
-        versions=np.concatenate([p.versions for p in parts]),
-        priorities=np.concatenate([p.priorities for p in parts]),
-        times_sampled=np.concatenate([p.times_sampled for p in parts]),
-        data=[d for p in parts for d in p.data],
-    )
-
-
-def concat_sampled(parts: list[Sampled]) -> Sampled:
-    """Draws of one batch as one (the table size of the last)."""
-    if len(parts) == 1:
-        return parts[0]
-    return Sampled(
-        items=_concat_items([p.items for p in parts]),
-        probabilities=np.concatenate([p.probabilities for p in parts]),
-        weights=np.concatenate([p.weights for p in parts]),
-        table_size=parts[-1].table_size,
-    )
-
-
 def check_priorities(priorities: npt.NDArray[np.float64]) -> None:
     if priorities.size and (not np.all(np.isfinite(priorities)) or priorities.min() < 0):
         raise InvalidArgument("priorities must be finite and >= 0")
-
-
-def _select(drawn: Sampled, mask: npt.NDArray[np.bool_]) -> Sampled:
-    index = np.flatnonzero(mask)
-    items = drawn.items
-    return Sampled(
-        Items(
-            items.keys[index],
-            items.versions[index],
-            items.priorities[index],
-            items.times_sampled[index],
-            [items.data[i] for i in index.tolist()],
-        ),
-        drawn.probabilities[index],
-        drawn.weights[index],
-        drawn.table_size,
-    )
