@@ -11,7 +11,8 @@ Decoding follows protobuf's rules, so any valid encoder's output reads the same 
 generated classes (tests compare them): fields in any order, unknown fields skipped, a field with
 an unexpected wire type treated as unknown, the last value of a scalar field winning, an embedded
 message given twice merged (its payloads parsed as one), repeated integers packed or not, map
-entries with the last value of a key winning. Malformed bytes raise ``WireError``.
+entries with the last value of a key winning. Malformed bytes raise ``WireError``, and so do
+groups (the deprecated wire types 3 and 4), which no field of these messages uses.
 """
 
 from __future__ import annotations
