@@ -6,10 +6,12 @@ generals) and runs a two-mode cycle:
 - ``gather``: army flows along own land toward its general, farthest tiles first, so each move
   carries everything gathered behind it; when nothing within reach is left to gather (or the time
   budget is spent) the general's army becomes the stack and the bot switches to attack.
-- ``attack``: the stack walks the shortest path to its target and the bot returns to gathering once
-  the stack is spent. The target is a remembered enemy general; else a neutral city the stack can
-  afford nearby; else the unexplored tile most surrounded by known enemy land (where the general
-  hides); else unexplored land.
+- ``attack``: the stack walks the cheapest path to its target (own land is cheap, enemy land costs
+  its army) and the bot returns to gathering once the stack is spent. The target is a remembered
+  enemy general; else a neutral city nearby that costs the stack under half its army; else the
+  unexplored tile nearest the oldest known enemy land (land grows army with age, so the oldest
+  surrounds the enemy general), or the unexplored tile farthest from home before any enemy land
+  is known.
 
 Above both modes: capturing an enemy general, defending its own general when a visible enemy army
 could take it, and, during the opening, the expander's greedy land taking (shared in ``tactics``).
@@ -37,6 +39,7 @@ from generals_rl.agents.tactics import (
     expansion,
     gather_tile,
     legal_moves,
+    per_tile,
     rank,
     sent_army,
     shift,
@@ -266,7 +269,8 @@ class GathererAgent(Agent):
 
         # Hunt: the enemy general stands on a tile never seen. Old enemy land holds more army (it
         # has grown longer), so unexplored tiles near much remembered enemy army come first, the
-        # farther from home the better. The hunt keeps its tile until that tile is seen.
+        # farther from home the better. The hunt keeps its tile until a much better one shows up
+        # (or it is seen), so the stack does not zigzag between near equals.
         unexplored = ~memory.seen & ~blocked
         # A tile taken with 1 army gains one every 50 ticks: cap the age signal there, so that a
         # passing stack does not outweigh it.
@@ -292,10 +296,6 @@ class GathererAgent(Agent):
         target = torch.where(per_tile(memory.hunt >= 0), hunt, fallback)
         target = torch.where(per_tile(has_city), cities, target)
         return torch.where(per_tile(known_general), memory.enemy_general, target)
-
-
-def per_tile(flag: Tensor) -> Tensor:
-    return flag.view(-1, 1, 1)
 
 
 def gather_radius(dist: Tensor, own: Tensor, budget: int) -> Tensor:

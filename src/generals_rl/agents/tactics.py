@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor
 
-from generals_rl.game.observations import PLANE, Observation
+from generals_rl.game.observations import Observation
 
 NO_MOVE = -1
 """Rank of a move a layer does not want."""
@@ -48,23 +48,18 @@ class Board:
 
     @staticmethod
     def of(obs: Observation) -> Board:
-        planes = obs.planes
+        plane = obs.plane
         return Board(
             armies=obs.armies.to(torch.int32),
-            **{
-                name: planes[:, PLANE[name]]
-                for name in (
-                    "mine",
-                    "ally",
-                    "enemy",
-                    "neutral",
-                    "mountain",
-                    "city",
-                    "general",
-                    "fog",
-                )
-            },
-            obstacle=planes[:, PLANE["obstacle_in_fog"]],
+            mine=plane("mine"),
+            ally=plane("ally"),
+            enemy=plane("enemy"),
+            neutral=plane("neutral"),
+            mountain=plane("mountain"),
+            city=plane("city"),
+            general=plane("general"),
+            fog=plane("fog"),
+            obstacle=plane("obstacle_in_fog"),
         )
 
     @property
@@ -238,9 +233,9 @@ def box_sum(values: Tensor, radius: int) -> Tensor:
     return mean.squeeze(1) * (kernel * kernel)
 
 
-def per_game(values: Tensor) -> Tensor:
-    """(B, 1, 1, 1) view of a per-game (B,) tensor, to gate (B, 4, H, W) scores."""
-    return values.view(-1, 1, 1, 1)
+def per_tile(flag: Tensor) -> Tensor:
+    """(B, 1, 1) view of a per-game (B,) tensor, to choose between (B, H, W) boards per game."""
+    return flag.view(-1, 1, 1)
 
 
 def gather_tile(x: Tensor, tile: Tensor) -> Tensor:

@@ -1,0 +1,224 @@
+"""The scripted bots: legal, deterministic, memory that resets, and strength on generated maps."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+import torch
+
+from generals_rl.agents import BOTS, Agent, ExpanderAgent, GathererAgent, RandomAgent, make_agent
+from generals_rl.agents.arena import MatchResult, play_games
+from generals_rl.game import EngineConfig, MapConfig, generate_maps, initial_state, observe, step
+from generals_rl.game.maps import Maps
+from generals_rl.game.state import GameState
+from generals_rl.stats import wilson_interval
+
+SCRIPTED = [ExpanderAgent, GathererAgent]
+
+
+@pytest.fixture(autouse=True)
+def one_thread() -> Iterator[None]:
+    """Bots work on small tensors: one thread is faster than two fighting over a shared machine."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+def play_checked(
+    agents: list[Agent], maps: Maps, ticks: int, config: EngineConfig | None = None
+) -> GameState:
+    """Play ``ticks`` ticks, asserting that every action of every seat is legal."""
+    config = config or EngineConfig(max_ticks=ticks)
+    state = initial_state(maps)
+    for agent in agents:
+        agent.reset()
+    for _ in range(ticks):
+        obs = observe(state)
+        actions = []
+        for p, agent in enumerate(agents):
+            view = obs.player(p)
+            action = agent.act(view)
+            assert action.dtype == torch.int64 and action.shape == (maps.batch_size,)
+            legal = view.action_mask.gather(1, action.unsqueeze(1)).squeeze(1)
+            assert bool(legal.all()), f"{agent.name} (seat {p}) played an illegal action"
+            actions.append(action)
+        state = step(state, torch.stack(actions, dim=1), config)
+        if bool(state.done.all()):
+            break
+    return state
+
+
+def test_registered() -> None:
+    assert {"random", "expander", "gatherer"} <= set(BOTS)
+    assert isinstance(make_agent("expander", 1), ExpanderAgent)
+    assert isinstance(make_agent("gatherer", 1), GathererAgent)
+
+
+@pytest.mark.parametrize("bot", SCRIPTED, ids=lambda c: c.name)
+def test_legal_in_1v1_both_seats(bot: type[Agent]) -> None:
+    maps = generate_maps(6, MapConfig(), seed=11)
+    for seats in ([bot(1), RandomAgent(2)], [ExpanderAgent(3), bot(4)], [bot(5), bot(6)]):
+        play_checked(seats, maps, ticks=400)
+
+
+@pytest.mark.parametrize("bot", SCRIPTED, ids=lambda c: c.name)
+def test_legal_in_ffa_and_after_elimination(bot: type[Agent]) -> None:
+    """Four players on FFA maps, played long enough that some are out and some games are over
+    (a seat with nothing legal but the pass must pass)."""
+    maps = generate_maps(4, MapConfig.ffa(4), seed=12)
+    agents = [bot(1), GathererAgent(2), ExpanderAgent(3), bot(4)]
+    state = play_checked(agents, maps, ticks=700)
+    assert bool((~state.alive).any()), "expected some player to be eliminated in 700 ticks"
+
+
+@pytest.mark.parametrize("bot", SCRIPTED, ids=lambda c: c.name)
+def test_never_passes_with_a_useful_move(bot: type[Agent]) -> None:
+    """On an open board the bot always has somewhere to expand: once it can move, it moves."""
+    maps = Maps.from_string(
+        """
+        A.......
+        ........
+        ........
+        .......B
+        """
+    )
+    agent = bot(7)
+    state = initial_state(maps)
+    for _ in range(20):
+        obs = observe(state).player(0)
+        action = agent.act(obs)
+        can_move = bool(obs.action_mask[:, 1:].any())
+        assert (int(action) != 0) == can_move
+        state = step(state, torch.stack([action, torch.zeros_like(action)], dim=1))
+
+
+@pytest.mark.parametrize("bot", SCRIPTED, ids=lambda c: c.name)
+def test_expands_onto_neutral_land(bot: type[Agent]) -> None:
+    maps = generate_maps(4, MapConfig(), seed=13)
+    state = play_checked([bot(1), RandomAgent(2)], maps, ticks=50)
+    assert bool((state.land()[:, 0] >= 10).all())
+
+
+@pytest.mark.parametrize("bot", SCRIPTED, ids=lambda c: c.name)
+def test_deterministic_for_a_seed(bot: type[Agent]) -> None:
+    maps = generate_maps(4, MapConfig(), seed=14)
+
+    def trace(seed: int) -> list[torch.Tensor]:
+        agents = [bot(seed), ExpanderAgent(99)]
+        seen: list[torch.Tensor] = []
+        state = initial_state(maps)
+        for _ in range(200):
+            obs = observe(state)
+            actions = torch.stack([a.act(obs.player(p)) for p, a in enumerate(agents)], dim=1)
+            seen.append(actions)
+            state = step(state, actions)
+        return seen
+
+    first, again = trace(5), trace(5)
+    assert all(torch.equal(a, b) for a, b in zip(first, again, strict=True))
+
+
+def fresh_game_actions(agent: Agent, opponent: Agent, state: GameState, ticks: int) -> list[int]:
+    """Seat-0 actions of game 0 over ``ticks`` ticks from ``state``."""
+    out = []
+    for _ in range(ticks):
+        obs = observe(state)
+        actions = torch.stack([agent.act(obs.player(0)), opponent.act(obs.player(1))], dim=1)
+        out.append(int(actions[0, 0]))
+        state = step(state, actions)
+    return out
+
+
+def test_gatherer_reset_forgets_only_the_reset_games() -> None:
+    """After ``reset(games)`` the gatherer plays a restarted game exactly as a new gatherer would,
+    while it keeps what it knew of the other games."""
+    maps = generate_maps(2, MapConfig(), seed=15)
+    veteran = GathererAgent(1)
+    opponent = ExpanderAgent(2)
+    state = initial_state(maps)
+    for _ in range(300):  # long enough to have gathered, attacked and seen the enemy
+        obs = observe(state)
+        state = step(state, torch.stack([veteran.act(obs.player(0)), opponent.act(obs.player(1))], dim=1))
+    assert veteran.memory is not None and bool(veteran.memory.seen[1].any())
+    remembered = veteran.memory.seen[1].clone()
+
+    restart = torch.tensor([True, False])
+    state = state.where(restart, initial_state(generate_maps(2, MapConfig(), seed=16)))
+    veteran.reset(restart)
+    assert torch.equal(veteran.memory.seen[1], remembered)
+    assert not bool(veteran.memory.seen[0].any())
+
+    newcomer = GathererAgent(1)
+    for agent in (veteran, newcomer):
+        agent.generator.manual_seed(3)
+    first_opponent, second_opponent = ExpanderAgent(4), ExpanderAgent(4)
+    assert fresh_game_actions(veteran, first_opponent, state, 150) == fresh_game_actions(
+        newcomer, second_opponent, state, 150
+    )
+
+
+def test_gatherer_reset_all_forgets_everything() -> None:
+    maps = generate_maps(2, MapConfig(), seed=17)
+    agent = GathererAgent(1)
+    play_checked([agent, ExpanderAgent(2)], maps, ticks=100)
+    agent.reset()
+    assert agent.memory is None
+
+
+@pytest.mark.parametrize("bot", SCRIPTED, ids=lambda c: c.name)
+def test_takes_a_general_in_reach(bot: type[Agent]) -> None:
+    """An army that can take the enemy general next to it does, before any other capture."""
+    maps = Maps.from_string(
+        """
+        A.......
+        ........
+        ........
+        ...B....
+        """
+    )
+    state = initial_state(maps)
+    armies, owner = state.armies.clone(), state.owner.clone()
+    for col in range(4):  # a strip of land from the general's side to the enemy general
+        owner[0, 2, col] = 0
+        armies[0, 2, col] = 1
+    armies[0, 2, 3] = 30
+    armies[0, 3, 3] = 20
+    state = state.replace(armies=armies, owner=owner)
+    action = bot(3).act(observe(state).player(0))
+    down_from_2_3 = 1 + 1 * 32 + (2 * 8 + 3)
+    assert int(action) == down_from_2_3
+
+
+def match(
+    first: str, second: str, games: int, seed: int, max_ticks: int
+) -> tuple[int, int, list[MatchResult]]:
+    """``first`` against ``second`` on ``games`` generated 1v1 maps, each map played in both seat
+    orders; returns the wins of ``first``, the games played and both results."""
+    maps = generate_maps(games, MapConfig(), seed=seed)
+    config = EngineConfig(max_ticks=max_ticks)
+    results = []
+    wins = 0
+    for seat, names in ((0, (first, second)), (1, (second, first))):
+        agents = [make_agent(name, seed + 100 + i) for i, name in enumerate(names)]
+        result = play_games(agents, maps, config)
+        wins += result.wins(seat)
+        results.append(result)
+    return wins, 2 * games, results
+
+
+@pytest.mark.slow
+def test_expander_beats_random() -> None:
+    wins, games, _ = match("expander", "random", games=20, seed=2024, max_ticks=2000)
+    assert games >= 40
+    assert wins / games >= 0.9
+
+
+@pytest.mark.slow
+def test_gatherer_beats_expander() -> None:
+    wins, games, _ = match("gatherer", "expander", games=30, seed=2024, max_ticks=2000)
+    low, _ = wilson_interval(wins, games)
+    assert games >= 40
+    assert wins / games >= 0.6
+    assert low > 0.5
