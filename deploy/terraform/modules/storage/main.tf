@@ -24,7 +24,7 @@ module "bucket" {
 
   name                  = "${var.bucket_prefix}-${each.key}"
   role                  = each.key
-  log_bucket            = aws_s3_bucket.logs.id
+  log_bucket            = aws_s3_bucket_policy.logs.bucket # after the policy that lets S3 deliver logs
   transition_to_ia_days = each.value.to_ia
   expire_days           = each.value.expire
   noncurrent_days       = var.lifecycle_days.noncurrent_versions_keep
@@ -101,7 +101,7 @@ data "aws_iam_policy_document" "logs" {
   statement {
     sid       = "S3ServerAccessLogs"
     actions   = ["s3:PutObject"]
-    resources = ["${aws_s3_bucket.logs.arn}/s3/*"]
+    resources = ["${aws_s3_bucket.logs.arn}/*"] # the service writes under s3/<bucket>/; SourceAccount bounds it
     principals {
       type        = "Service"
       identifiers = ["logging.s3.amazonaws.com"]
@@ -157,7 +157,7 @@ data "aws_iam_policy_document" "logs" {
       "${aws_s3_bucket.logs.arn}/*",
     ]
     principals {
-      type        = "*"
+      type        = "AWS" # {"AWS": "*"}: everyone, as "*" (and the form moto's S3 parses)
       identifiers = ["*"]
     }
     condition {

@@ -89,7 +89,7 @@ data "aws_iam_policy_document" "tls_only" {
     actions   = ["s3:*"]
     resources = [aws_s3_bucket.this.arn, "${aws_s3_bucket.this.arn}/*"]
     principals {
-      type        = "*"
+      type        = "AWS" # {"AWS": "*"}: everyone, as "*" (and the form moto's S3 parses)
       identifiers = ["*"]
     }
     condition {
