@@ -66,6 +66,7 @@ module "compute" {
   services            = var.services
   gateway             = var.gateway
   services_on_spot    = var.services_on_spot
+  container_insights  = var.container_insights
   certificate_arn     = var.certificate_arn
   actors              = var.actors
   learners            = var.learners

@@ -126,7 +126,7 @@ variable "services" {
     game       = { cpu = 512, memory = 1024, desired = 1 }
     matchmaker = { cpu = 256, memory = 1024, desired = 1 }
     model      = { cpu = 512, memory = 2048, desired = 1 }
-    elo        = { cpu = 256, memory = 512, desired = 1 }
+    elo        = { cpu = 256, memory = 1024, desired = 1 }
     replay     = { cpu = 1024, memory = 4096, desired = 1 }
   }
 }
@@ -135,6 +135,12 @@ variable "gateway" {
   description = "Run the HTTP gateway (`grl serve gateway`) behind the ALB. Off until that command exists."
   type        = bool
   default     = false
+}
+
+variable "container_insights" {
+  description = "ECS Container Insights: per-task CPU and memory metrics, at CloudWatch's custom-metric price."
+  type        = bool
+  default     = true
 }
 
 variable "services_on_spot" {

@@ -6,7 +6,8 @@ profile               = "dev"
 topology              = "cluster"
 nat_gateways          = 1
 services_on_spot      = true
-gateway               = true
+gateway               = false # no ALB until `grl serve gateway` exists (about $24 a month with its addresses)
+container_insights    = false
 force_destroy_buckets = true
 log_retention_days    = 14
 monthly_budget_usd    = 100
@@ -17,7 +18,7 @@ services = {
   game       = { cpu = 256, memory = 1024, desired = 1 }
   matchmaker = { cpu = 256, memory = 1024, desired = 1 }
   model      = { cpu = 256, memory = 1024, desired = 1 }
-  elo        = { cpu = 256, memory = 512, desired = 1 }
+  elo        = { cpu = 256, memory = 1024, desired = 1 }
   replay     = { cpu = 512, memory = 2048, desired = 1 }
 }
 

@@ -12,11 +12,11 @@ monthly_budget_usd    = 1000
 training_idle_minutes = 30
 
 services = {
-  game       = { cpu = 1024, memory = 2048, desired = 2 }
-  matchmaker = { cpu = 512, memory = 1024, desired = 2 }
-  model      = { cpu = 1024, memory = 4096, desired = 1 }
-  elo        = { cpu = 256, memory = 512, desired = 1 }
-  replay     = { cpu = 2048, memory = 16384, desired = 1 }
+  game       = { cpu = 512, memory = 2048, desired = 2 }
+  matchmaker = { cpu = 256, memory = 1024, desired = 2 }
+  model      = { cpu = 512, memory = 2048, desired = 1 }
+  elo        = { cpu = 256, memory = 1024, desired = 1 }
+  replay     = { cpu = 1024, memory = 8192, desired = 1 }
 }
 
 actors = {

@@ -32,11 +32,12 @@ locals {
 }
 
 resource "aws_ecs_cluster" "this" {
+  #checkov:skip=CKV_AWS_65:on by default and in prod; dev turns it off (container_insights) because its metrics cost more than the services they watch
   name = var.name
 
   setting {
     name  = "containerInsights"
-    value = "enabled"
+    value = var.container_insights ? "enabled" : "disabled"
   }
 }
 

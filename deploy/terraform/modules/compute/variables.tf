@@ -127,6 +127,12 @@ variable "metrics_namespace" {
   type        = string
 }
 
+variable "container_insights" {
+  description = "ECS Container Insights (about $0.30 per metric and month: dozens of metrics for a cluster)."
+  type        = bool
+  default     = true
+}
+
 variable "load_balancer_deletion_protection" {
   description = "Protect the load balancers from deletion (prod)."
   type        = bool

@@ -87,6 +87,7 @@ resource "aws_launch_template" "host" {
 }
 
 resource "aws_instance" "host" {
+  #checkov:skip=CKV_AWS_126:detailed monitoring costs about $2 a month, a tenth of the hobby budget; 5-minute metrics drive the idle stop
   #checkov:skip=CKV_AWS_88:the hobby host is the public endpoint itself (no load balancer in this setup); its security group opens only the game ports
   instance_type               = var.instance_type
   subnet_id                   = var.subnet_id
@@ -94,7 +95,7 @@ resource "aws_instance" "host" {
   associate_public_ip_address = true
   iam_instance_profile        = aws_iam_instance_profile.host.name
   ebs_optimized               = true
-  monitoring                  = true
+  monitoring                  = false # the idle alarm works on the free 5-minute metrics
   user_data_replace_on_change = false
 
   user_data = templatefile("${path.module}/user_data.sh.tftpl", {
