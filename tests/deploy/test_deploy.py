@@ -518,7 +518,7 @@ def test_storage_module_applies_to_an_s3_compatible_server(
 ) -> None:
     import boto3
 
-    from generals_rl.storage import open_blobs
+    from generals_rl.storage import StorageError, open_blobs
 
     work, prefix = storage_root
     run([terraform, "apply", "-auto-approve"], work, env=TF_ENV, timeout=400)
@@ -535,11 +535,12 @@ def test_storage_module_applies_to_an_s3_compatible_server(
         assert s3.get_bucket_versioning(Bucket=bucket)["Status"] == "Enabled"
         assert s3.get_bucket_lifecycle_configuration(Bucket=bucket)["Rules"]
         assert s3.get_bucket_logging(Bucket=bucket)["LoggingEnabled"]["TargetBucket"] == f"{prefix}-logs"
-    # The services' blob seam works on the buckets Terraform made.
+    # The services' blob seam finds the buckets Terraform made, and their TLS-only policy (which
+    # moto enforces) refuses a write over plain HTTP, as S3 would.
     blobs = open_blobs(f"{blob_uri}?endpoint_url={s3_server.endpoint_url}&region=us-east-1")
     blobs.ensure_buckets()
-    blobs.put("models", "v1/weights.safetensors", b"weights")
-    assert blobs.get("models", "v1/weights.safetensors") == b"weights"
+    with pytest.raises(StorageError, match="403"):
+        blobs.put("models", "v1/weights.safetensors", b"weights")
 
 
 def test_ci_requires_the_deploy_tools() -> None:
