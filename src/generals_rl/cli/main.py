@@ -6,6 +6,7 @@ import typer
 
 from generals_rl import __version__
 from generals_rl.cli.db import db_app
+from generals_rl.cli.health import health
 from generals_rl.cli.leaderboard import leaderboard
 from generals_rl.cli.match import match, tournament
 from generals_rl.cli.model import model_app
@@ -25,6 +26,7 @@ app.command()(up)
 app.command()(match)
 app.command()(tournament)
 app.command()(leaderboard)
+app.command()(health)
 app.add_typer(replay_app, name="replay")
 app.add_typer(db_app, name="db")
 app.add_typer(model_app, name="model")
