@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import json
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any, TypeVar
@@ -22,6 +23,7 @@ from generals_rl.services.common.errors import (
     NotFound,
     ResourceExhausted,
     ServiceError,
+    Unavailable,
 )
 from generals_rl.services.replay import (
     Chunk,
@@ -30,15 +32,18 @@ from generals_rl.services.replay import (
     ReplayCore,
     ReplayServiceConfig,
     SamplerConfig,
+    chunks,
 )
-from generals_rl.services.replay.chunks import ChunkError, decode_chunk, encode_chunk
+from generals_rl.services.replay.chunks import ChunkError, decode_chunk, decode_chunks, encode_chunk
 from generals_rl.services.replay.client import decode_sampled
 from generals_rl.services.replay.client import encode_chunk as encode_message
 from generals_rl.services.replay.convert import batch_bytes
+from generals_rl.services.replay.items import FieldSpec
 from generals_rl.services.replay.servicer import ReplayServicer
 from generals_rl.services.replay.testing import item_batch, synthetic, table
 from generals_rl.services.replay.wire import decode_batch, decode_record
-from generals_rl.storage import BlobStore, open_blobs
+from generals_rl.storage import BlobStore, StorageError, open_blobs
+from generals_rl.storage.blobs.file import FileBlobStore
 from generals_rl.v1 import common_pb2, replay_pb2
 
 R = TypeVar("R")
@@ -185,6 +190,23 @@ def test_a_stream_is_inserted_whole_and_sampled_with_its_statistics() -> None:
             await core.record(stream(message(name="nope")))
         with pytest.raises(InvalidArgument, match="batch_size"):
             await anext(core.sample("t", 0))
+
+    run(scenario)
+
+
+def test_a_stream_receives_its_next_message_while_one_is_inserted() -> None:
+    async def scenario() -> None:
+        core = ReplayCore(None, seed=0)
+        await core.create_table(table())
+        sizes: list[int] = []
+
+        async def watched() -> AsyncIterator[bytes]:
+            for i in range(3):
+                sizes.append(core.table("t").size)
+                yield message(2, seed=i)
+
+        assert (await core.record(watched())).items == 6
+        assert sizes == [0, 0, 2]  # message i + 1 asked for before message i is inserted
 
     run(scenario)
 
@@ -414,6 +436,70 @@ def test_chunks_round_trip_and_refuse_corruption() -> None:
                 decode_chunk(broken)
 
 
+def _layouts(blob: bytes) -> list[str]:
+    _, _, size, _ = chunks._PREAMBLE.unpack_from(blob)
+    header = json.loads(blob[chunks._PREAMBLE.size : chunks._PREAMBLE.size + size])
+    return list(header["layouts"])
+
+
+def _older_store(spec: FieldSpec, column: Any) -> tuple[str, list[Any]]:
+    """How chunks were written before ``xbits``: bools bit-packed whole, 2, 4 and 8-byte fields
+    sparse when smaller."""
+    if spec.dtype == common_pb2.DTYPE_BOOL:
+        return "bits", [np.packbits(np.frombuffer(column, np.uint8)).data]
+    if spec.itemsize not in (2, 4, 8) or not column:
+        return "raw", [column]
+    elements = np.frombuffer(column, {2: np.uint16, 4: np.uint32, 8: np.uint64}[spec.itemsize])
+    present = elements != 0
+    if int(np.count_nonzero(present)) * spec.itemsize + (present.size + 7) // 8 >= len(column):
+        return "raw", [column]
+    return "sparse", [np.packbits(present).data, elements[present].data]
+
+
+def test_chunk_layouts_round_trip_and_older_chunks_still_read(monkeypatch: pytest.MonkeyPatch) -> None:
+    rng = np.random.default_rng(3)
+    n = 3
+    bool_, int32, int64 = common_pb2.DTYPE_BOOL, common_pb2.DTYPE_INT32, common_pb2.DTYPE_INT64
+    slow = np.cumsum(rng.random((n, 33, 4609)) < 0.002, axis=1) % 2  # bools that rarely change
+    armies = np.where(rng.random((n, 33, 24, 24)) < 0.1, rng.integers(1, 99, (n, 33, 24, 24)), 0)
+    fields = [
+        (FieldSpec("mask", bool_, (33, 4609)), slow.astype(np.uint8), "xbits"),
+        (FieldSpec("noise", bool_, (9, 5, 70)), rng.random((n, 9, 5, 70)) < 0.5, "bits"),
+        (FieldSpec("flag", bool_, ()), np.array([True, False, True]), "bits"),
+        (FieldSpec("armies", int32, (33, 24, 24)), armies.astype(np.int32), "sparse"),
+        (FieldSpec("values", common_pb2.DTYPE_FLOAT32, (33, 64)), rng.random((n, 33, 64), np.float32), "raw"),
+        (FieldSpec("actions", int64, (32,)), rng.integers(0, 9, (n, 32)), "raw"),  # small: raw
+    ]
+    signature = tuple(spec for spec, _, _ in fields)
+    columns = [np.ascontiguousarray(v).astype(v.dtype.newbyteorder("<")).tobytes() for _, v, _ in fields]
+    views = [(memoryview(c), s.nbytes) for s, c in zip(signature, columns, strict=True)]
+    items = [tuple(view[i * size : (i + 1) * size] for view, size in views) for i in range(n)]
+
+    def encode(**kwargs: Any) -> bytes:
+        meta = ([1, 2, 3], [0, 0, 0], [1.0] * 3, [0] * 3, [5.0] * 3)
+        return encode_chunk("t", signature, *meta, items, **kwargs)
+
+    for codec in ("none", "zlib"):
+        blob = encode(codec=codec)
+        assert _layouts(blob) == [layout for _, _, layout in fields]
+        assert [bytes(c) for c in decode_chunk(blob).batch.columns] == columns
+        with_columns = encode(codec=codec, columns=[memoryview(c) for c in columns])
+        assert with_columns == blob
+    assert len(encode()) < sum(map(len, columns)) // 10
+    with monkeypatch.context() as patch:
+        patch.setattr(chunks, "_store", _older_store)
+        older = encode()
+    assert _layouts(older) == ["bits", "bits", "bits", "sparse", "raw", "sparse"]
+    assert [bytes(c) for c in decode_chunk(older).batch.columns] == columns
+    # Stored sections that do not add up to their field fail cleanly, not with a numpy error.
+    spec = signature[0]
+    _, stored = chunks._store(spec, columns[0])
+    whole = b"".join(bytes(p) for p in stored)
+    for broken in (whole[:-1], whole + b"\x01", whole[:10], b""):
+        with pytest.raises(ChunkError):
+            chunks._load(spec, "xbits", memoryview(broken), n)
+
+
 def crash(core: ReplayCore) -> None:
     """Drop a core as a killed process would: no checkpoint, timers just stop."""
     if core._timer is not None:
@@ -467,6 +553,91 @@ def test_a_restart_after_a_crash_loses_no_acknowledged_item(tmp_path: Any, check
     run(core.close)
     again = run(second)
     assert dataclasses.astuple(again.stats("t")) == before
+
+
+class FlakyBlobs(FileBlobStore):
+    """A folder blob store whose log writes fail while ``failing``."""
+
+    failing = False
+
+    def put(self, bucket: str, key: str, data: bytes) -> None:
+        if self.failing and key.startswith("replay/wal/"):
+            raise StorageError("disk full")
+        super().put(bucket, key, data)
+
+
+def logged_keys(blobs: BlobStore) -> dict[str, list[int]]:
+    out: dict[str, list[int]] = {}
+    for key in blobs.list("checkpoints", "replay/wal/"):
+        for chunk in decode_chunks(blobs.get("checkpoints", key)):
+            assert chunk.batch.keys is not None
+            out.setdefault(chunk.table, []).extend(chunk.batch.keys.tolist())
+    return {table: sorted(keys) for table, keys in out.items()}
+
+
+def test_streams_are_acknowledged_only_once_their_items_are_logged(tmp_path: Any) -> None:
+    blobs = FlakyBlobs(f"file://{tmp_path / 'blobs'}")
+    blobs.ensure_buckets()
+
+    async def scenario() -> None:
+        core = ReplayCore(blobs, ReplayServiceConfig(wal_segment_bytes=4000, checkpoint_interval_s=0), seed=0)
+        await core.open()
+        await core.create_table(table())
+        blobs.failing = True
+        with pytest.raises(Unavailable, match="not acknowledged: disk full"):
+            await core.record(stream(*(message(2, seed=i) for i in range(3))))
+        both = await asyncio.gather(
+            core.record(stream(message(1, seed=5))),
+            core.record(stream(message(2, seed=6))),
+            return_exceptions=True,
+        )
+        assert all(isinstance(result, Unavailable) for result in both), both
+        assert logged_keys(blobs) == {}
+        blobs.failing = False  # the store recovers: the log goes on
+        assert (await core.record(stream(message(2, seed=7), message(1, seed=8)))).items == 3
+        assert logged_keys(blobs) == {"t": [10, 11, 12]}
+        assert core.table("t").size == 12  # failed streams' items stay in memory, unacknowledged
+        await core.close()
+
+    run(scenario)
+
+
+def test_the_log_commits_concurrent_streams_and_tables_together(tmp_path: Any) -> None:
+    blobs = open_blobs(f"file://{tmp_path / 'blobs'}")
+    blobs.ensure_buckets()
+    config = ReplayServiceConfig(checkpoint_interval_s=0)  # one segment per flush at most
+
+    async def first() -> dict[str, list[int]]:
+        core = ReplayCore(blobs, config, seed=0)
+        await core.open()
+        await core.create_table(table("t"))
+        await core.create_table(table("u"))
+        mixed = [message(2, seed=i, name="tu"[i % 2]) for i in range(6)]
+        await asyncio.gather(*(core.record(stream(*mixed[i::3])) for i in range(3)))
+        tables = {
+            chunk.table
+            for key in blobs.list("checkpoints", "replay/wal/")
+            for chunk in decode_chunks(blobs.get("checkpoints", key))
+        }
+        assert tables == {"t", "u"}
+        assert logged_keys(blobs) == {"t": [1, 2, 3, 4, 5, 6], "u": [1, 2, 3, 4, 5, 6]}
+        await core.checkpoint()
+        assert blobs.list("checkpoints", "replay/wal/") == []  # covered for both tables
+        await core.record(stream(message(1, seed=9, name="u"), message(1, seed=10, name="t")))
+        acknowledged = {name: core.table(name).items().keys.tolist() for name in "tu"}
+        crash(core)
+        return acknowledged
+
+    async def second() -> dict[str, list[int]]:
+        core = ReplayCore(blobs, config, seed=0)
+        await core.open()
+        restored = {name: core.table(name).items().keys.tolist() for name in "tu"}
+        await core.close()
+        return restored
+
+    acknowledged = run(first)
+    assert acknowledged == {"t": [1, 2, 3, 4, 5, 6, 7], "u": [1, 2, 3, 4, 5, 6, 7]}
+    assert run(second) == acknowledged
 
 
 def test_the_archive_round_trips_on_every_blob_store(blobs: BlobStore) -> None:

@@ -1,17 +1,22 @@
 """Durability of the tables: a write-ahead log and checkpoints in the ``checkpoints`` bucket.
 
 The promise is RecordExperience's: once a stream's response is sent, its items survive a crash.
-Items are inserted in memory first (learners may sample them at once); each stream also gathers
-its items into **log segments** (``chunks`` format, bools bit-packed, not compressed: it is on the
-hot path) written in worker threads once ``wal_segment_bytes`` gathered, and the response waits
-until every segment of the stream is written. A **checkpoint** (on a timer, when the log has grown
-by ``checkpoint_wal_bytes``, on request, and on shutdown) writes every table whole: its items in
-compressed parts, then a manifest with its config, counters and rate-limiter state; only a
-complete manifest makes a checkpoint. Blob writes are atomic (a folder's rename, an S3 PUT), so a
-blob is whole or absent. Layout in the bucket::
+Items are inserted in memory first (learners may sample them at once) and logged: the event loop
+only gathers references to each request's items (no copy), and a stream hands them a quarter of
+``wal_segment_bytes`` at a time to the service's **log thread**, which builds their chunks
+(``chunks`` format, not compressed: bools bit-packed as changes from step to step, mostly-zero
+numbers sparse, all behind a crc) and writes everything it has built as one **log segment** once
+``wal_segment_bytes`` of items gathered or as soon as a stream waits: at its end, the stream hands
+over the rest and its response waits until the thread has written all of them (one write and one
+fsync for every stream waiting then: a group commit, whose segments may hold several streams and
+tables). A stream whose items could not be written gets ``Unavailable``. A **checkpoint** (on a
+timer, when the log has grown by ``checkpoint_wal_bytes``, on request, and on shutdown) writes
+every table whole: its items in compressed parts, then a manifest with its config, counters and
+rate-limiter state; only a complete manifest makes a checkpoint. Blob writes are atomic (a
+folder's rename, an S3 PUT), so a blob is whole or absent. Layout in the bucket::
 
     replay/tables/<table>.json                      each table's config, written by CreateTable
-    replay/wal/<ns>-<seq>.chunk                     log segments (one table each)
+    replay/wal/<ns>-<seq>.chunk                     log segments (chunks one after another)
     replay/snapshots/<id>/<table>-<part>.chunk      a checkpoint's items
     replay/snapshots/<id>/manifest.json             written last: the checkpoint is complete
 
@@ -19,7 +24,8 @@ blob is whole or absent. Layout in the bucket::
 then, from every log segment, the items whose key is at least the table's next key in that
 checkpoint (keys grow per table, so these are exactly the inserts after it), in key order. A
 fresh checkpoint follows and the replayed segments are deleted. After a checkpoint, log segments
-whose keys all lie below its next keys are deleted (their items are in it, or were removed before).
+whose keys all lie below its next keys, table by table, are deleted (their items are in it, or
+were removed before).
 
 What a crash can cost: nothing acknowledged. Items sampled or removed after the last checkpoint
 come back (their removal, sample counts and counters since then are not logged: at-least-once);
@@ -29,11 +35,14 @@ a graceful shutdown checkpoints, so a clean restart restores exactly.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
+import queue
+import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -73,25 +82,82 @@ class CheckpointInfo:
     at: float
 
 
-LogPart = tuple[Items, "Sequence[Buffer] | None"]
-"""Items logged together, with their bytes per field back to back when the caller has them."""
-
-
-@dataclass
+@dataclass(frozen=True)
 class _Segment:
+    """A log segment written: its key and, per table it holds items of, their largest key."""
+
     key: str
+    max_keys: dict[str, int]
+
+    def covered_by(self, next_keys: Mapping[str, int]) -> bool:
+        return all(top < next_keys.get(table, 0) for table, top in self.max_keys.items())
+
+
+@dataclass(eq=False)
+class _Part:
+    """Items one stream logs together (one chunk), and the bytes of their fields back to back
+    when the caller has them (a request's buffers: no gathering copy)."""
+
+    table: str
+    signature: Signature
+    items: Items
+    columns: Sequence[Buffer] | None
+    at: float
+    nbytes: int
+
+    def seal(self, writer: WalWriter) -> _Sealed:
+        items = self.items
+        pieces = prepare_chunk(
+            self.table,
+            self.signature,
+            items.keys,
+            items.versions,
+            items.priorities,
+            np.zeros(items.count, np.int32),
+            np.full(items.count, self.at),
+            items.data,
+            columns=self.columns,
+        ).pieces()
+        return _Sealed(writer, self.table, int(items.keys.max()), pieces)
+
+
+@dataclass(eq=False)
+class _Sealed:
+    """A part's chunk, as pieces to write."""
+
+    writer: WalWriter
     table: str
     max_key: int
+    pieces: list[Buffer]
 
 
-@dataclass
+@dataclass(eq=False)
+class _Batch:
+    """Parts of one stream for the log's thread, and the future of a stream that waits until
+    they (and all its parts before them) are written."""
+
+    parts: list[_Part]
+    writer: WalWriter
+    flushed: asyncio.Future[None] | None = None
+
+
+_STOP = object()
+HANDOFFS = 4
+"""A stream hands its items to the log's thread this many times per segment's worth."""
+
+
 class WalWriter:
-    """One stream's log: items gathered per table, written as segments (module docstring)."""
+    """One stream's log (module docstring): ``add`` gathers the items it inserts and hands them
+    to the log's thread ``1 / HANDOFFS`` of a segment's worth at a time; ``flush`` hands over the
+    rest and waits until all are in the blob store."""
 
-    durability: Durability
-    _parts: dict[str, tuple[Signature, list[LogPart]]] = field(default_factory=dict)
-    _bytes: int = 0
-    _tasks: list[asyncio.Task[None]] = field(default_factory=list)
+    def __init__(self, durability: Durability) -> None:
+        self.durability = durability
+        self.error: BaseException | None = None
+        """Why a part of this stream could not be written (set by the log's thread)."""
+        self._parts: list[_Part] = []
+        self._bytes = 0
+        self._handed = False
 
     def add(self, table: Table, items: Items, columns: Sequence[Buffer] | None = None) -> None:
         """Log items just inserted into ``table``; ``columns``, when given, are their bytes back to
@@ -99,27 +165,74 @@ class WalWriter:
         if not self.durability.config.wal or items.count == 0:
             return
         assert table.signature is not None
-        parts = self._parts.setdefault(table.name, (table.signature, []))[1]
-        parts.append((items, columns))
-        self._bytes += items.count * table.item_bytes
-        if self._bytes >= self.durability.config.wal_segment_bytes:
-            self._start()
-
-    def _start(self) -> None:
-        loop = asyncio.get_running_loop()
-        for name, (signature, parts) in self._parts.items():
-            self._tasks.append(loop.create_task(self.durability.write_segment(name, signature, parts)))
-        self._parts, self._bytes = {}, 0
+        nbytes = items.count * table.item_bytes
+        self._parts.append(_Part(table.name, table.signature, items, columns, time.time(), nbytes))
+        self._bytes += nbytes
+        if self._bytes * HANDOFFS >= self.durability.config.wal_segment_bytes:
+            self.durability.submit(_Batch(self._parts, self))
+            self._parts, self._bytes, self._handed = [], 0, True
 
     async def flush(self) -> None:
-        """Write what is gathered and wait for every segment of the stream; ``Unavailable`` when
-        one could not be written."""
-        self._start()
-        tasks, self._tasks = self._tasks, []
-        results = await asyncio.gather(*tasks, return_exceptions=True)
-        for result in results:
-            if isinstance(result, BaseException):
-                raise result
+        """Wait until every item added is written; ``Unavailable`` when one could not be."""
+        if not self._parts and not self._handed:
+            return
+        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self.durability.submit(_Batch(self._parts, self, future))
+        self._parts, self._bytes, self._handed = [], 0, False
+        await future
+
+
+class _LogThread:
+    """The thread of a service's log (module docstring): it seals the parts handed to it and
+    writes all that is sealed as one segment, then settles the streams waiting for them."""
+
+    def __init__(self, durability: Durability) -> None:
+        self.durability = durability
+        self.jobs: queue.SimpleQueue[_Batch | object] = queue.SimpleQueue()
+        self.thread = threading.Thread(target=self._run, name="replay-log", daemon=True)
+        self.thread.start()
+
+    def _run(self) -> None:
+        sealed: list[_Sealed] = []
+        nbytes = 0
+        stop = False
+        while not stop:
+            jobs = [self.jobs.get()]
+            with contextlib.suppress(queue.Empty):
+                while True:
+                    jobs.append(self.jobs.get_nowait())
+            waiting: list[_Batch] = []
+            for job in jobs:
+                if not isinstance(job, _Batch):
+                    stop = True
+                    continue
+                for part in job.parts:
+                    try:
+                        sealed.append(part.seal(job.writer))
+                        nbytes += part.nbytes
+                    except Exception as error:  # a bug: its stream fails, the log goes on
+                        log.exception("sealing a log chunk of table %s failed", part.table)
+                        job.writer.error = error
+                if job.flushed is not None:
+                    waiting.append(job)
+            if sealed and (waiting or stop or nbytes >= self.durability.config.wal_segment_bytes):
+                self.durability.write_segment(sealed)
+                sealed, nbytes = [], 0
+            for job in waiting:
+                assert job.flushed is not None
+                with contextlib.suppress(RuntimeError):  # its event loop is closed: nobody waits
+                    job.flushed.get_loop().call_soon_threadsafe(_settle, job.flushed, job.writer.error)
+
+
+def _settle(future: asyncio.Future[None], error: BaseException | None) -> None:
+    if future.done():
+        return
+    if error is None:
+        future.set_result(None)
+    else:
+        future.set_exception(
+            Unavailable(f"the blob store cannot be written, items not acknowledged: {error}")
+        )
 
 
 class Durability:
@@ -133,51 +246,58 @@ class Durability:
         self.on_log_full = on_log_full
         self.log_bytes = 0
         self._segments: list[_Segment] = []
+        self._segments_lock = threading.Lock()
         self._seq = 0
         self._last_id = 0
         self._lock = asyncio.Lock()
+        self._thread: _LogThread | None = None
+        self._thread_lock = threading.Lock()
+        self._loop: asyncio.AbstractEventLoop | None = None
 
     # the log
 
     def writer(self) -> WalWriter:
         return WalWriter(self)
 
-    async def write_segment(self, table: str, signature: Signature, parts: list[LogPart]) -> None:
+    def submit(self, batch: _Batch) -> None:
+        """Hand parts to the log's thread (started on first use)."""
+        self._loop = asyncio.get_running_loop()
+        with self._thread_lock:
+            if self._thread is None:
+                self._thread = _LogThread(self)
+            self._thread.jobs.put(batch)
+
+    async def close(self) -> None:
+        """Write what the log holds and stop its thread (a later ``submit`` starts a new one)."""
+        with self._thread_lock:
+            thread, self._thread = self._thread, None
+        if thread is not None:
+            thread.jobs.put(_STOP)
+            await asyncio.to_thread(thread.thread.join)
+
+    def write_segment(self, sealed: Sequence[_Sealed]) -> None:
+        """Write sealed parts, of any streams and tables, as one log segment (in the log's writing
+        thread); a part that could not be written fails its stream."""
         self._seq += 1
         key = f"{WAL}{time.time_ns():020d}-{self._seq:08d}.chunk"
-        now = time.time()
-        # Gathered here (references only); packed, checksummed, copied and written in a thread,
-        # one chunk per part (a request's columns need no gathering copy).
-        prepared = [
-            prepare_chunk(
-                table,
-                signature,
-                items.keys,
-                items.versions,
-                items.priorities,
-                np.zeros(items.count, np.int32),
-                np.full(items.count, now),
-                items.data,
-                columns=columns,
-            )
-            for items, columns in parts
-        ]
-        top = max(int(items.keys.max()) for items, _ in parts)
-
-        def write() -> int:
-            blob = b"".join([chunk.seal() for chunk in prepared])
-            self.blobs.put(CHECKPOINTS, key, blob)
-            return len(blob)
-
         try:
-            written = await asyncio.to_thread(write)
-        except (StorageError, OSError) as error:
-            log.error("writing a log segment of table %s failed: %s", table, error)
-            raise Unavailable(f"the blob store cannot be written, items not acknowledged: {error}") from error
-        self._segments.append(_Segment(key, table, top))
-        self.log_bytes += written
-        if self.log_bytes >= self.config.checkpoint_wal_bytes and self.on_log_full is not None:
-            self.on_log_full()
+            blob = b"".join([piece for part in sealed for piece in part.pieces])
+            self.blobs.put(CHECKPOINTS, key, blob)
+        except Exception as error:  # StorageError, OSError, or a bug: the streams fail, the log goes on
+            log.error("writing a log segment failed, %d parts not acknowledged: %s", len(sealed), error)
+            for part in sealed:
+                part.writer.error = error
+            return
+        max_keys: dict[str, int] = {}
+        for part in sealed:
+            max_keys[part.table] = max(max_keys.get(part.table, 0), part.max_key)
+        with self._segments_lock:
+            self._segments.append(_Segment(key, max_keys))
+            self.log_bytes += len(blob)
+            full = self.log_bytes >= self.config.checkpoint_wal_bytes
+        if full and self.on_log_full is not None and self._loop is not None:
+            with contextlib.suppress(RuntimeError):  # the event loop is closed
+                self._loop.call_soon_threadsafe(self.on_log_full)
 
     # tables and checkpoints
 
@@ -196,8 +316,9 @@ class Durability:
                 name: (table.signature, table.items(), table.state()) for name, table in tables.items()
             }
             next_keys = {name: table.counters.next_key for name, table in tables.items()}
-            covered = [s for s in self._segments if s.max_key < next_keys.get(s.table, 0)]
-            log_bytes = self.log_bytes
+            with self._segments_lock:
+                covered = [s for s in self._segments if s.covered_by(next_keys)]
+                log_bytes = self.log_bytes
             self._last_id = max(self._last_id + 1, time.time_ns())
             folder = f"{SNAPSHOTS}{self._last_id:020d}/"
             try:
@@ -206,8 +327,9 @@ class Durability:
                 log.error("a checkpoint failed: %s", error)
                 raise Unavailable(f"the blob store cannot be written: {error}") from error
             done = {s.key for s in covered}
-            self._segments = [s for s in self._segments if s.key not in done]
-            self.log_bytes = max(0, self.log_bytes - log_bytes)
+            with self._segments_lock:
+                self._segments = [s for s in self._segments if s.key not in done]
+                self.log_bytes = max(0, self.log_bytes - log_bytes)
             return CheckpointInfo(self._uri(folder + MANIFEST), items, written, time.time())
 
     def _write_checkpoint(
@@ -304,15 +426,19 @@ class Durability:
             except (ChunkError, NotFoundError) as error:
                 log.error("log segment %s cannot be read, skipped: %s", key, error)
                 continue
+            max_keys: dict[str, int] = {}
             for chunk in chunks:
+                assert chunk.batch.keys is not None
+                top = int(chunk.batch.keys.max(initial=0))
+                max_keys[chunk.table] = max(max_keys.get(chunk.table, 0), top)
                 if chunk.table not in tables:
                     log.error(
                         "log segment %s holds table %s, whose config is missing: skipped", key, chunk.table
                     )
                     continue
-                assert chunk.batch.keys is not None
-                self._segments.append(_Segment(key, chunk.table, int(chunk.batch.keys.max(initial=0))))
                 replayed.setdefault(chunk.table, []).append(chunk.batch)
+            with self._segments_lock:
+                self._segments.append(_Segment(key, max_keys))
         for name, batches in replayed.items():
             _replay(tables[name], batches)
         return tables, len(segments)

@@ -12,23 +12,29 @@ One chunk holds items of one table, oldest first::
     body                                    compressed by the codec:
         keys int64, versions int64, priorities float64, times sampled int32, times float64
         (seconds since the epoch: when archived, or inserted), each (count,) little-endian;
-        then per field of the signature the items' bytes back to back, in one of three layouts:
-        ``raw``; ``bits`` (bool fields, 8 to a byte, ``numpy.packbits``); ``sparse`` (fields of
-        2, 4 or 8-byte elements: a bit per element, set where its bytes are not all zero, then
-        those elements; chosen when smaller than raw).
+        then per field of the signature the items' bytes back to back, in one of four layouts:
+        ``raw``; ``bits`` (bool fields, 8 to a byte, ``numpy.packbits``); ``xbits`` (bool fields:
+        each step of each item bit-packed, XORed with the item's step before, and the result,
+        mostly zero bytes, stored sparse: a bit per byte of its bitmap, set where that byte is
+        not 0, those bytes of the bitmap, a bit per byte, set where it is not 0, and those bytes);
+        ``sparse`` (fields of 2, 4 or 8-byte elements: a bit per element, set where its bytes are
+        not all zero, then those elements). ``xbits`` and ``sparse`` are chosen when smaller than
+        ``bits`` and ``raw``, and only for columns of ``SMALL`` bytes or more.
 
-Observations are mostly bool planes and masks, and armies are 0 on every fogged tile, so the
-layouts alone shrink a 24x24 trajectory 3.5x (bools) to 10x (early games) with a few vectorized
-numpy passes: cheap enough for the write-ahead log, which uses no codec. Building a chunk
-(``PreparedChunk.seal``) holds the GIL little (the copies, checksums and most numpy passes release
-it), so it runs in a worker thread. A truncated or altered chunk fails its length or crc checks and
-raises ``ChunkError``.
+Observations are mostly bool planes and masks that change little from one step to the next, and
+armies are 0 on every fogged tile, so the layouts alone shrink a 24x24 trajectory of an early
+game about 70x (400 KB to 6 KB) with a few vectorized numpy passes: cheap enough for the
+write-ahead log, which uses no codec. Building a chunk (``PreparedChunk.seal``) holds the GIL
+little (the copies, checksums and most numpy passes release it), so it runs off the event loop.
+A truncated or altered chunk fails its length or crc checks and raises ``ChunkError``; chunks
+written before ``xbits`` existed read as they did.
 """
 
 from __future__ import annotations
 
 import json
 import lzma
+import math
 import struct
 import zlib
 from collections.abc import Sequence
@@ -53,7 +59,9 @@ _META = (
     ("times_sampled", "<i4"),
     ("times", "<f8"),
 )
-_UINTS = {2: np.uint16, 4: np.uint32, 8: np.uint64}
+SMALL = 4096
+"""Columns smaller than this many bytes are stored ``raw`` or ``bits``: not worth more passes."""
+_UINTS: dict[int, np.dtype[Any]] = {2: np.dtype("<u2"), 4: np.dtype("<u4"), 8: np.dtype("<u8")}
 
 
 class ChunkError(ValueError):
@@ -71,39 +79,94 @@ class Chunk:
     extra: dict[str, Any]
 
 
+def _steps(spec: FieldSpec) -> tuple[int, int]:
+    """(steps, elements per step) of one item of a field: its leading dimension is time."""
+    if not spec.shape:
+        return 1, 1
+    return spec.shape[0], math.prod(spec.shape[1:])
+
+
+def _nbytes(pieces: Sequence[Buffer]) -> int:
+    return sum(memoryview(p).nbytes for p in pieces)
+
+
+def _sparse(elements: npt.NDArray[np.uint8]) -> list[Buffer]:
+    """Mostly-zero bytes (1-D) as: a bit per byte of their bitmap, set where that byte is not 0;
+    those bytes of the bitmap (a bit per element, set where it is not 0); those elements."""
+    present = elements != 0
+    bitmap = np.packbits(present)
+    marked = bitmap != 0
+    return [np.packbits(marked).data, bitmap[marked].data, elements[present].data]
+
+
+def _unsparse(name: str, part: memoryview, n: int) -> npt.NDArray[np.uint8]:
+    """The ``n`` bytes ``_sparse`` stored in ``part``."""
+    size = (n + 7) // 8
+    marks = (size + 7) // 8
+    if len(part) < marks:
+        raise ChunkError(f"chunk field {name}: truncated sparse bitmap")
+    marked = np.unpackbits(np.frombuffer(part[:marks], np.uint8), count=size).view(bool)
+    end = marks + int(np.count_nonzero(marked))
+    if len(part) < end:
+        raise ChunkError(f"chunk field {name}: truncated sparse bitmap")
+    bitmap = np.zeros(size, np.uint8)
+    bitmap[marked] = np.frombuffer(part[marks:end], np.uint8)
+    present = np.unpackbits(bitmap, count=n).view(bool)
+    if len(part) - end != int(np.count_nonzero(present)):
+        raise ChunkError(f"chunk field {name}: sparse values do not match their bitmap")
+    elements = np.zeros(n, np.uint8)
+    elements[present] = np.frombuffer(part[end:], np.uint8)
+    return elements
+
+
 def _store(spec: FieldSpec, column: Buffer) -> tuple[str, list[Buffer]]:
     """A column's layout and stored pieces (module docstring)."""
+    size = memoryview(column).nbytes
     if spec.dtype == BOOL:
+        if size >= SMALL and spec.nbytes:
+            steps, per = _steps(spec)
+            packed = np.packbits(np.frombuffer(column, np.uint8).reshape(-1, steps, per), axis=2)
+            changes = np.empty_like(packed)
+            changes[:, :1] = packed[:, :1]
+            np.bitwise_xor(packed[:, 1:], packed[:, :-1], out=changes[:, 1:])
+            stored = _sparse(changes.reshape(-1))
+            if _nbytes(stored) < (size + 7) // 8:
+                return "xbits", stored
         return "bits", [np.packbits(np.frombuffer(column, np.uint8)).data]
     uint = _UINTS.get(spec.itemsize)
-    if uint is None or not column:
+    if uint is None or size < SMALL:
         return "raw", [column]
     elements = np.frombuffer(column, uint)
     present = elements != 0
-    if int(np.count_nonzero(present)) * spec.itemsize + (present.size + 7) // 8 >= memoryview(column).nbytes:
+    if int(np.count_nonzero(present)) * spec.itemsize + (present.size + 7) // 8 >= size:
         return "raw", [column]
     return "sparse", [np.packbits(present).data, elements[present].data]
 
 
 def _load(spec: FieldSpec, layout: str, part: memoryview, count: int) -> memoryview:
     expected = spec.nbytes * count
+    steps, per = _steps(spec)
     if layout == "raw":
         column = part
     elif layout == "bits":
         if len(part) != (expected + 7) // 8:
             raise ChunkError(f"chunk field {spec.name}: {len(part)} packed bytes for {expected} bools")
         column = np.unpackbits(np.frombuffer(part, np.uint8), count=expected).data
+    elif layout == "xbits" and spec.dtype == BOOL:
+        width = (per + 7) // 8
+        changes = _unsparse(spec.name, part, count * steps * width)
+        packed = np.bitwise_xor.accumulate(changes.reshape(count, steps, width), axis=1)
+        column = np.unpackbits(packed, axis=2, count=per).reshape(-1).data
     elif layout == "sparse" and spec.itemsize in _UINTS:
         n = expected // spec.itemsize
         bitmap = (n + 7) // 8
         if len(part) < bitmap:
             raise ChunkError(f"chunk field {spec.name}: truncated sparse bitmap")
         present = np.unpackbits(np.frombuffer(part[:bitmap], np.uint8), count=n).view(bool)
-        values = np.frombuffer(part[bitmap:], _UINTS[spec.itemsize])
-        if values.shape[0] != int(np.count_nonzero(present)):
+        if len(part) - bitmap != int(np.count_nonzero(present)) * spec.itemsize:
             raise ChunkError(f"chunk field {spec.name}: sparse values do not match their bitmap")
         elements = np.zeros(n, _UINTS[spec.itemsize])
-        elements[present] = values
+        elements[present] = np.frombuffer(part[bitmap:], _UINTS[spec.itemsize])
         column = elements.data.cast("B")
     else:
         raise ChunkError(f"chunk field {spec.name}: unknown layout {layout!r}")
@@ -128,6 +191,12 @@ class PreparedChunk:
     extra: dict[str, Any] | None = None
 
     def seal(self) -> bytes:
+        """The chunk's bytes."""
+        return b"".join(self.pieces())
+
+    def pieces(self) -> list[Buffer]:
+        """The chunk's bytes as pieces to write one after another (``seal`` joins them; a log
+        segment joins the pieces of all its chunks at once)."""
         pieces: list[Buffer] = [a.tobytes() for a in self.meta]
         sizes = [len(p) for p in pieces]
         layouts = []
@@ -151,14 +220,14 @@ class PreparedChunk:
             for piece in pieces:
                 crc = zlib.crc32(piece, crc)
             preamble = _PREAMBLE.pack(MAGIC, CODECS[self.codec], len(text), sum(sizes))
-            return b"".join([preamble, text, _CRC.pack(crc), *pieces])
+            return [preamble, text, _CRC.pack(crc), *pieces]
         body = b"".join(pieces)
         if self.codec == "zlib":
             body = zlib.compress(body, self.level)
         else:
             body = lzma.compress(body, preset=min(self.level, 9))
         preamble = _PREAMBLE.pack(MAGIC, CODECS[self.codec], len(text), len(body))
-        return b"".join((preamble, text, _CRC.pack(zlib.crc32(body, zlib.crc32(text))), body))
+        return [preamble, text, _CRC.pack(zlib.crc32(body, zlib.crc32(text))), body]
 
 
 def prepare_chunk(

@@ -118,8 +118,8 @@ class ReplayServiceConfig:
             the last one (bounds the log a restart replays).
         wal: log every insert to the blob store before acknowledging it (off: only checkpoints
             protect the data; a crash loses what came after the last one).
-        wal_segment_bytes: a stream's log segment is written once it holds this many bytes of
-            items (and at the end of the stream).
+        wal_segment_bytes: the log writes a segment once it holds this many bytes of items (and
+            whenever a stream waits for its acknowledgement, at its end).
         checkpoint_codec, archive_codec: compression of checkpoints and archived chunks.
         archive_chunk_bytes: archived items are written in chunks of about this many bytes.
         keep_checkpoints: complete checkpoints kept (older ones are deleted).
@@ -128,7 +128,7 @@ class ReplayServiceConfig:
     checkpoint_interval_s: float = 300.0
     checkpoint_wal_bytes: int = 1 << 30
     wal: bool = True
-    wal_segment_bytes: int = 8 << 20
+    wal_segment_bytes: int = 32 << 20
     checkpoint_codec: Codec = "zlib"
     archive_codec: Codec = "zlib"
     archive_chunk_bytes: int = 32 << 20

@@ -9,8 +9,8 @@ limiters, durability (``checkpoint``) and the archive (``archive``). No gRPC her
         ...
     await core.close()                                  # checkpoint, flush the archive
 
-Everything runs on the event loop; blob writes go to worker threads. ``blobs=None`` runs without
-durability or archive (tests, benchmarks of the pure buffer).
+Everything runs on the event loop; blob writes go to worker threads (the log's to its own).
+``blobs=None`` runs without durability or archive (tests, benchmarks of the pure buffer).
 """
 
 from __future__ import annotations
@@ -98,7 +98,8 @@ class ReplayCore:
             self._timer = asyncio.get_running_loop().create_task(self._checkpoint_timer())
 
     async def close(self) -> None:
-        """Stop the timer, wait for background log writes, flush the archive and checkpoint."""
+        """Stop the timer, wait for background log writes, stop the log's thread once it has written
+        all it holds, flush the archive and checkpoint."""
         for task in (self._timer, self._log_checkpoint):
             if task is not None:
                 task.cancel()
@@ -107,6 +108,7 @@ class ReplayCore:
         if self._background:
             await asyncio.gather(*self._background, return_exceptions=True)
         if self.durability is not None:
+            await self.durability.close()
             try:
                 await self.checkpoint()
             except ServiceError as error:
@@ -157,13 +159,24 @@ class ReplayCore:
     async def record(self, messages: AsyncIterable[Buffer | WireRecord]) -> RecordResult:
         """Insert the items of a stream of RecordExperience messages (wire bytes or decoded),
         each checked whole before any of it is stored, each waiting for its table's rate
-        limiter; returns once every item is also in the log. An error names how many items of
-        the stream were inserted before the message that failed (they stay)."""
+        limiter; returns once every item is also in the log. The next message is being received
+        while one is inserted. An error names how many items of the stream were inserted before
+        the message that failed (they stay)."""
         writer = self.durability.writer() if self.durability is not None else None
         items = nbytes = 0
         wait_s = 0.0
+        stream = aiter(messages)
+        receiving = asyncio.ensure_future(_next(stream))
         try:
-            async for message in messages:
+            while True:
+                try:
+                    message = await receiving
+                except StopAsyncIteration:
+                    break
+                # Receive the next message while this one is processed: started now, gRPC reads it
+                # into its buffers (and lets the client send on) in its own threads meanwhile.
+                receiving = asyncio.ensure_future(_next(stream))
+                await asyncio.sleep(0)
                 record = _decode(message)
                 table = self.table(record.table)
                 batch = convert.item_batch(record, table.config.unroll_length)
@@ -182,6 +195,10 @@ class ReplayCore:
             if writer is not None:
                 self._in_background(_quietly(writer.flush()))
             raise
+        finally:
+            if not receiving.done():
+                receiving.cancel()
+            receiving.add_done_callback(_retrieve)
         if writer is not None:
             await writer.flush()
         return RecordResult(items, nbytes, wait_s)
@@ -309,6 +326,16 @@ async def _quietly(work: Coroutine[Any, Any, None]) -> None:
         await work
     except ServiceError as error:
         log.error("logging the items of a cancelled stream failed: %s", error)
+
+
+async def _next(stream: AsyncIterator[Buffer | WireRecord]) -> Buffer | WireRecord:
+    return await anext(stream)
+
+
+def _retrieve(task: asyncio.Future[Any]) -> None:
+    """Mark a read ahead that nobody awaits as seen (its error belongs to the stream's end)."""
+    if not task.cancelled():
+        task.exception()
 
 
 def _decode(message: Buffer | WireRecord) -> WireRecord:
