@@ -1,0 +1,276 @@
+"""``TrainConfig``: every setting of a training run in one frozen, documented dataclass.
+
+Defaults run on a laptop CPU. A run reads a TOML file of top-level keys named as the fields, then
+applies overrides (command-line ``key=value`` flags):
+
+    seed = 1
+    games = 128
+    opponents = { self = 0.5, random = 0.25, expander = 0.25 }
+    curriculum_sides = [8, 12, 16]
+
+    config = TrainConfig.from_toml("run.toml", parse_overrides(["lr=3e-4", "eval_games=200"]))
+
+Strings from flags are converted by the field's type: numbers, ``true``/``false``, comma-separated
+tuples (``curriculum_sides=8,12``) and ``name:weight`` pairs (``opponents=self:0.5,random:0.5``).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import tomllib
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from generals_rl.game.engine import EngineConfig
+from generals_rl.game.generators import MapConfig
+from generals_rl.game.rewards import RewardConfig
+
+SELF = "self"
+"""Opponent name: the current policy itself (both seats learn)."""
+
+PAST = "past"
+"""Opponent name: a frozen past version of the policy, drawn from a pool of snapshots."""
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """A training run's settings. Units: updates are optimizer steps, seconds are training time
+    (collection and updates; evaluation is not counted).
+
+    Run:
+        seed: seeds maps, sampling and the network's initial weights.
+        device: ``auto`` (CUDA when available), ``cpu`` or ``cuda[:i]``.
+        threads: torch CPU threads (0: torch's default).
+        time_budget_s: stop after this much training time (0: no limit).
+        total_updates: stop after this many updates (0: no limit).
+    Games:
+        map_side: 0 for generals.io-like 1v1 maps (``MapConfig.generalsio_1v1()``, sides 18-23),
+            else square maps of that side (``MapConfig.with_side``).
+        curriculum_sides: square map sides played first, one stage each, before ``map_side``.
+        curriculum_updates: updates per curriculum stage.
+        max_ticks: training games end in a draw at this tick.
+        games: B, games played at once in one engine batch.
+        unroll: T, steps per trajectory.
+        opponents: (name, weight) pairs splitting the B games: ``self`` (the current policy in
+            both seats, both learning), ``past`` (a frozen past version), or a bot name
+            (``random``, ``expander``, ``gatherer``).
+        past_every: updates between snapshots of the policy added to the ``past`` pool.
+        past_pool: snapshots kept in that pool (the oldest leave first).
+    Network:
+        arch, channels, blocks: the policy network (``networks.build``).
+    Optimisation:
+        lr: Adam learning rate; lr_final: the rate reached at the end of the time or update budget
+            (linear decay; equal to ``lr`` for a constant rate).
+        adam_eps: Adam epsilon.
+        max_grad_norm: global gradient norm clip (0: no clipping).
+        epochs: passes over each collected rollout.
+        minibatch: trajectories per gradient step (0: the whole rollout in one step).
+        mixed_precision: bf16 autocast on CUDA (ignored on the CPU).
+    Losses (``losses``):
+        gamma: discount (the shaping potential uses it too).
+        vtrace_lambda, rho_bar, c_bar, pg_rho_bar: V-trace's trace decay and truncation levels.
+        clip_eps: PPO ratio clip.
+        value_coef, entropy_coef: weights of the value loss and the entropy bonus.
+        normalize_advantages: centre advantages and scale them to unit variance per minibatch.
+    Reward shaping (``game.rewards``, potential-based):
+        shaping_land, shaping_army, shaping_city: weights of the land, army and city shares.
+        shaping_decay_updates: the weights fall linearly to 0 over this many updates (0: constant).
+    Evaluation (``arena.play_games`` on generals.io-like maps, or ``map_side``'s):
+        eval_every_s: training seconds between evaluations (0: only at the end; <0: never).
+        eval_games: games per opponent.
+        eval_opponents: bot names played.
+        eval_max_ticks: tick limit of evaluation games (a draw after it).
+        eval_greedy: the policy plays its most likely action instead of sampling.
+    Checkpoints and logging:
+        checkpoint_uri: blob store URI for checkpoints ('' : none), bucket ``checkpoints``.
+        run_name: key prefix of this run's checkpoints.
+        checkpoint_every: updates between checkpoints.
+        snapshot_every_s: training seconds between weight snapshots in the same bucket
+            (``<run>/snapshots/t-<seconds>.pt``, for curves evaluated afterwards; 0: none).
+        log_every: iterations (collect + learn) between progress lines.
+        log_path: a file that receives every progress line and evaluation as JSON ('' : none).
+    """
+
+    seed: int = 0
+    device: str = "auto"
+    threads: int = 0
+    time_budget_s: float = 900.0
+    total_updates: int = 0
+
+    map_side: int = 0
+    curriculum_sides: tuple[int, ...] = ()
+    curriculum_updates: int = 0
+    max_ticks: int = 1000
+    games: int = 128
+    unroll: int = 32
+    opponents: tuple[tuple[str, float], ...] = ((SELF, 0.5), ("random", 0.25), ("expander", 0.25))
+    past_every: int = 50
+    past_pool: int = 8
+
+    arch: str = "resnet-v1"
+    channels: int = 32
+    blocks: int = 3
+
+    lr: float = 1e-3
+    lr_final: float = 1e-3
+    adam_eps: float = 1e-5
+    max_grad_norm: float = 1.0
+    epochs: int = 1
+    minibatch: int = 32
+    mixed_precision: bool = True
+
+    gamma: float = 0.995
+    vtrace_lambda: float = 1.0
+    rho_bar: float = 1.0
+    c_bar: float = 1.0
+    pg_rho_bar: float = 1.0
+    clip_eps: float = 0.2
+    value_coef: float = 0.5
+    entropy_coef: float = 0.01
+    normalize_advantages: bool = True
+
+    shaping_land: float = 1.0
+    shaping_army: float = 0.5
+    shaping_city: float = 0.5
+    shaping_decay_updates: int = 0
+
+    eval_every_s: float = 300.0
+    eval_games: int = 200
+    eval_opponents: tuple[str, ...] = ("random", "expander")
+    eval_max_ticks: int = 2000
+    eval_greedy: bool = False
+
+    checkpoint_uri: str = ""
+    run_name: str = "serial"
+    checkpoint_every: int = 200
+    snapshot_every_s: float = 0.0
+    log_every: int = 10
+    log_path: str = ""
+
+    def __post_init__(self) -> None:
+        positive = ("games", "unroll", "epochs", "channels", "max_ticks", "eval_max_ticks", "log_every")
+        for name in positive:
+            if getattr(self, name) < 1:
+                raise ValueError(f"{name} must be at least 1, got {getattr(self, name)}")
+        weights = [w for _, w in self.opponents]
+        if not weights or min(weights) < 0 or sum(weights) <= 0:
+            raise ValueError(f"opponents need non-negative weights with a positive sum, got {self.opponents}")
+        if (self.map_side and self.map_side < 4) or any(s < 4 for s in self.curriculum_sides):
+            raise ValueError("map sides must be at least 4")
+        if self.curriculum_sides and self.curriculum_updates < 1:
+            raise ValueError("curriculum_sides needs curriculum_updates >= 1")
+        if not 0 < self.gamma <= 1 or not 0 <= self.vtrace_lambda <= 1:
+            raise ValueError("gamma must lie in (0, 1] and vtrace_lambda in [0, 1]")
+        if self.lr <= 0 or self.lr_final < 0:
+            raise ValueError("lr must be positive and lr_final non-negative")
+
+    # -- derived settings -------------------------------------------------------------------------
+
+    def stage_side(self, update: int) -> int:
+        """The map side played at ``update`` (0: generals.io-like maps)."""
+        if self.curriculum_updates > 0:
+            stage = update // self.curriculum_updates
+            if stage < len(self.curriculum_sides):
+                return self.curriculum_sides[stage]
+        return self.map_side
+
+    def map_config(self, side: int | None = None) -> MapConfig:
+        """Maps of ``side`` (default ``map_side``; 0: generals.io-like 1v1 maps)."""
+        side = self.map_side if side is None else side
+        base = MapConfig.generalsio_1v1()
+        return base if side == 0 else base.with_side(side)
+
+    def engine_config(self) -> EngineConfig:
+        return EngineConfig(max_ticks=self.max_ticks)
+
+    def reward_config(self, update: int = 0) -> RewardConfig:
+        """The shaping weights at ``update`` (after the linear decay)."""
+        scale = 1.0
+        if self.shaping_decay_updates > 0:
+            scale = max(0.0, 1.0 - update / self.shaping_decay_updates)
+        return RewardConfig(
+            land=self.shaping_land * scale,
+            army=self.shaping_army * scale,
+            city=self.shaping_city * scale,
+            gamma=self.gamma,
+        )
+
+    def network_config(self) -> dict[str, Any]:
+        return {"channels": self.channels, "blocks": self.blocks}
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    # -- parsing at the edge ----------------------------------------------------------------------
+
+    @classmethod
+    def from_toml(
+        cls, path: str | Path | None = None, overrides: Mapping[str, Any] | None = None
+    ) -> TrainConfig:
+        """Defaults, then the TOML file's keys (if any), then ``overrides``."""
+        values: dict[str, Any] = {}
+        if path is not None:
+            with Path(path).open("rb") as f:
+                values.update(tomllib.load(f))
+        values.update(overrides or {})
+        return cls().with_overrides(values)
+
+    def with_overrides(self, overrides: Mapping[str, Any]) -> TrainConfig:
+        """A copy with fields replaced; values may be TOML values or strings from flags."""
+        known = {f.name: f for f in dataclasses.fields(self)}
+        changes = {}
+        for name, value in overrides.items():
+            key = name.replace("-", "_")
+            if key not in known:
+                raise ValueError(f"unknown training setting {name!r}")
+            changes[key] = _coerce(key, value, getattr(self, key))
+        return dataclasses.replace(self, **changes)
+
+
+def parse_overrides(items: Iterable[str]) -> dict[str, str]:
+    """``["lr=3e-4", "games=64"]`` as a dict of strings (converted by ``with_overrides``)."""
+    out = {}
+    for item in items:
+        name, sep, value = item.partition("=")
+        if not sep or not name.strip():
+            raise ValueError(f"expected key=value, got {item!r}")
+        out[name.strip()] = value.strip()
+    return out
+
+
+def _coerce(name: str, value: Any, default: Any) -> Any:
+    """``value`` converted to the type of the field's ``default``."""
+    try:
+        if isinstance(default, bool):
+            if isinstance(value, str):
+                if value.lower() not in ("true", "false", "1", "0", "yes", "no"):
+                    raise ValueError(value)
+                return value.lower() in ("true", "1", "yes")
+            return bool(value)
+        if isinstance(default, int | float | str):
+            return type(default)(value)
+        if name == "opponents":
+            return _pairs(value)
+        if isinstance(default, tuple):
+            items: Sequence[Any] = (
+                [v for v in value.split(",") if v.strip()] if isinstance(value, str) else list(value)
+            )
+            kind = int if name.endswith("sides") else str
+            return tuple(kind(v.strip() if isinstance(v, str) else v) for v in items)
+    except (TypeError, ValueError) as error:
+        raise ValueError(f"bad value for {name}: {value!r} ({error})") from None
+    raise ValueError(f"cannot set {name} from {value!r}")
+
+
+def _pairs(value: Any) -> tuple[tuple[str, float], ...]:
+    if isinstance(value, Mapping):
+        return tuple((str(k), float(v)) for k, v in value.items())
+    if isinstance(value, str):
+        pairs = []
+        for part in value.split(","):
+            key, _, weight = part.partition(":")
+            pairs.append((key.strip(), float(weight) if weight else 1.0))
+        return tuple(pairs)
+    return tuple((str(k), float(v)) for k, v in value)

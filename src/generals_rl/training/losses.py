@@ -1,0 +1,193 @@
+"""Actor-critic losses for experience that lags the learner: V-trace targets (IMPALA, Espeholt et
+al. 2018) and a PPO-clipped policy loss (Schulman et al. 2017) on V-trace advantages.
+
+Tensors are batch-major as ``Trajectories``: (N, T) per step, values (N, T + 1) with the
+bootstrap value last. With behaviour policy mu (which acted) and target policy pi (the learner's
+current network), for s = 0..T-1:
+
+    ratio_s    = pi(a_s | x_s) / mu(a_s | x_s)
+    rho_s      = min(rho_bar, ratio_s)
+    c_s        = lambda * min(c_bar, ratio_s)
+    gamma_s    = gamma * (1 - done_s)                        (no bootstrapping across an episode end)
+    delta_s    = rho_s * (r_s + gamma_s * V(x_{s+1}) - V(x_s))
+
+the V-trace targets, computed backwards from v_T = V(x_T):
+
+    v_s = V(x_s) + delta_s + gamma_s * c_s * (v_{s+1} - V(x_{s+1}))
+
+and the policy-gradient advantage, with v_{s+1} the target of the next state:
+
+    A_s = r_s + gamma_s * v_{s+1} - V(x_s)
+
+IMPALA's policy gradient weights A_s by min(pg_rho_bar, ratio_s) (``pg_advantages``). The PPO-style
+loss used here instead lets the ratio itself weight the advantage and clips it, so a stale
+behaviour policy cannot push the update far (the ratio already corrects for the lag):
+
+    L_policy  = -mean_s min(ratio_s * A_s, clip(ratio_s, 1 - eps, 1 + eps) * A_s)
+    L_value   = 1/2 * mean_s (v_s - V(x_s))^2
+    H         = mean_s entropy(pi(. | x_s))                  (over legal actions only)
+    L         = L_policy + value_coef * L_value - entropy_coef * H
+
+Targets and advantages carry no gradient. Episode ends are terminal: an episode truncated at the
+training tick limit is a draw under the rules, so it is not bootstrapped either.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+from torch import Tensor
+
+
+@dataclass(frozen=True)
+class VTraceReturns:
+    """V-trace outputs, all (N, T) and without gradients.
+
+    Attributes:
+        vs: the value targets v_s.
+        advantages: A_s = r_s + gamma_s * v_{s+1} - V(x_s) (for the PPO loss).
+        pg_advantages: min(pg_rho_bar, ratio_s) * A_s (IMPALA's policy-gradient advantage).
+        rhos: the truncated importance weights rho_s.
+    """
+
+    vs: Tensor
+    advantages: Tensor
+    pg_advantages: Tensor
+    rhos: Tensor
+
+
+@torch.no_grad()
+def vtrace(
+    behaviour_log_probs: Tensor,
+    target_log_probs: Tensor,
+    rewards: Tensor,
+    dones: Tensor,
+    values: Tensor,
+    *,
+    gamma: float,
+    lam: float = 1.0,
+    rho_bar: float = 1.0,
+    c_bar: float = 1.0,
+    pg_rho_bar: float = 1.0,
+) -> VTraceReturns:
+    """V-trace targets and advantages (formulas in the module docstring).
+
+    ``behaviour_log_probs``, ``target_log_probs``, ``rewards`` and ``dones`` are (N, T); ``values``
+    is (N, T + 1), the last column the bootstrap value V(x_T).
+    """
+    values = values.float()
+    log_ratio = target_log_probs.float() - behaviour_log_probs.float()
+    ratio = torch.exp(log_ratio)
+    rhos = ratio.clamp(max=rho_bar)
+    cs = lam * ratio.clamp(max=c_bar)
+    discounts = gamma * (~dones.bool()).float()
+    current, following = values[:, :-1], values[:, 1:]
+    deltas = rhos * (rewards.float() + discounts * following - current)
+    corrections = torch.zeros_like(values)  # v_s - V(x_s), zero at s = T
+    for s in range(rewards.shape[1] - 1, -1, -1):
+        corrections[:, s] = deltas[:, s] + discounts[:, s] * cs[:, s] * corrections[:, s + 1]
+    vs_all = values + corrections
+    vs = vs_all[:, :-1]
+    advantages = rewards.float() + discounts * vs_all[:, 1:] - current
+    return VTraceReturns(
+        vs=vs, advantages=advantages, pg_advantages=ratio.clamp(max=pg_rho_bar) * advantages, rhos=rhos
+    )
+
+
+def ppo_policy_loss(
+    target_log_probs: Tensor, behaviour_log_probs: Tensor, advantages: Tensor, clip_eps: float
+) -> Tensor:
+    """-mean(min(ratio * A, clip(ratio, 1 - eps, 1 + eps) * A)), ratio = pi / mu."""
+    ratio = torch.exp(target_log_probs - behaviour_log_probs)
+    clipped = ratio.clamp(1.0 - clip_eps, 1.0 + clip_eps)
+    return -torch.minimum(ratio * advantages, clipped * advantages).mean()
+
+
+def value_loss(values: Tensor, targets: Tensor) -> Tensor:
+    """1/2 mean (v_s - V(x_s))^2."""
+    return 0.5 * (targets - values).pow(2).mean()
+
+
+def masked_entropy(logits: Tensor) -> Tensor:
+    """Entropy (...,) of categorical distributions whose illegal actions have -inf logits."""
+    log_p = torch.log_softmax(logits.float(), dim=-1)
+    # 0 * log 0 is 0; zeroing -inf before the product keeps NaN out of the gradient too.
+    safe = torch.where(torch.isfinite(log_p), log_p, torch.zeros_like(log_p))
+    return -(log_p.exp() * safe).sum(dim=-1)
+
+
+def action_log_probs(logits: Tensor, actions: Tensor) -> Tensor:
+    """log pi(a | x) (...,) of ``actions`` (...,) under ``logits`` (..., A)."""
+    return torch.log_softmax(logits.float(), dim=-1).gather(-1, actions.unsqueeze(-1)).squeeze(-1)
+
+
+@dataclass(frozen=True)
+class LossWeights:
+    """What the loss needs from ``TrainConfig``."""
+
+    gamma: float = 0.99
+    vtrace_lambda: float = 1.0
+    rho_bar: float = 1.0
+    c_bar: float = 1.0
+    pg_rho_bar: float = 1.0
+    clip_eps: float = 0.2
+    value_coef: float = 0.5
+    entropy_coef: float = 0.01
+    normalize_advantages: bool = False
+
+
+@dataclass(frozen=True)
+class LossOutput:
+    """The total loss to differentiate and its parts (detached) for logging."""
+
+    total: Tensor
+    policy: Tensor
+    value: Tensor
+    entropy: Tensor
+    metrics: dict[str, Tensor]
+
+
+def actor_critic_loss(
+    logits: Tensor,
+    values: Tensor,
+    actions: Tensor,
+    behaviour_log_probs: Tensor,
+    rewards: Tensor,
+    dones: Tensor,
+    weights: LossWeights,
+) -> LossOutput:
+    """L of the module docstring. ``logits`` (N, T, A) and ``values`` (N, T + 1) come from the
+    learner's network; the rest (N, T) from the trajectories."""
+    target_log_probs = action_log_probs(logits, actions)
+    returns = vtrace(
+        behaviour_log_probs,
+        target_log_probs.detach(),
+        rewards,
+        dones,
+        values.detach(),
+        gamma=weights.gamma,
+        lam=weights.vtrace_lambda,
+        rho_bar=weights.rho_bar,
+        c_bar=weights.c_bar,
+        pg_rho_bar=weights.pg_rho_bar,
+    )
+    advantages = returns.advantages
+    if weights.normalize_advantages:
+        advantages = (advantages - advantages.mean()) / (advantages.std() + 1e-8)
+    policy = ppo_policy_loss(target_log_probs, behaviour_log_probs.float(), advantages, weights.clip_eps)
+    value = value_loss(values[:, :-1].float(), returns.vs)
+    entropy = masked_entropy(logits).mean()
+    total = policy + weights.value_coef * value - weights.entropy_coef * entropy
+    with torch.no_grad():
+        ratio = torch.exp(target_log_probs - behaviour_log_probs)
+        metrics = {
+            "ratio_mean": ratio.mean(),
+            "clip_fraction": ((ratio - 1.0).abs() > weights.clip_eps).float().mean(),
+            "rho_mean": returns.rhos.mean(),
+            "advantage_std": returns.advantages.std(),
+            "value_target_mean": returns.vs.mean(),
+        }
+    return LossOutput(
+        total=total, policy=policy.detach(), value=value.detach(), entropy=entropy.detach(), metrics=metrics
+    )

@@ -1,0 +1,288 @@
+"""``RolloutCollector``: B games in one engine batch, the learner's policy against its opponents,
+cut into ``Trajectories`` of T steps per learner seat.
+
+The B games are split between opponents by weight (``split_games``), in contiguous groups that
+keep their opponent for the collector's life:
+
+- ``self``: the current policy plays both seats and both seats learn (two trajectories a game);
+- any other name: an ``Agent`` (a scripted bot by name, or one passed in ``agents``, such as a
+  ``NeuralAgent`` holding a frozen past version) plays one seat, the learner the other. The
+  learner's seat alternates with the game index, so it moves first as often as second.
+
+Every tick is one batched pass, whatever the mix: one ``observe`` of all games, one forward pass
+of the network over every learner seat, one ``act`` per opponent group, one ``step``. Finished
+games start again on the next maps of the map source (``restart_games``); the step that ended a
+game has ``dones`` set (and ``truncated`` too when it ended at the tick limit) and the next
+observation of that row is the new game's first. Step t's reward and done follow action t;
+observation T is the bootstrap observation, and the first observation of the next rollout.
+
+Only 1v1 maps are supported: one learner seat against one opponent seat per game.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+import torch
+from torch import Tensor
+
+from generals_rl.agents import BOTS, Agent, make_agent
+from generals_rl.game.autoreset import MapSource, new_games, restart_games
+from generals_rl.game.engine import EngineConfig, step
+from generals_rl.game.observations import Observation, observe
+from generals_rl.game.rewards import RewardConfig, rewards
+from generals_rl.game.state import GameState
+from generals_rl.services.replay.client import Trajectories
+from generals_rl.training.config import SELF
+from generals_rl.training.networks import PolicyNetwork
+
+
+@dataclass
+class Results:
+    """Finished games of the learner against one opponent: wins, losses, draws, total ticks."""
+
+    wins: int = 0
+    losses: int = 0
+    draws: int = 0
+    ticks: int = 0
+
+    @property
+    def games(self) -> int:
+        return self.wins + self.losses + self.draws
+
+    def add(self, other: Results) -> None:
+        self.wins += other.wins
+        self.losses += other.losses
+        self.draws += other.draws
+        self.ticks += other.ticks
+
+
+@dataclass
+class Rollout:
+    """One collection: N = learner seats trajectories of T steps, plus what happened.
+
+    Attributes:
+        trajectories: torch tensors on the collector's device (``Trajectories`` layout).
+        policy_version: the version that acted.
+        env_steps: game ticks played (B * T).
+        results: finished games by opponent name, from the learner's seat (self-play: seat 0).
+        timings: seconds spent in ``observe``, the network, the opponents, ``step`` and rewards,
+            and restarts.
+    """
+
+    trajectories: Trajectories
+    policy_version: int
+    env_steps: int
+    results: dict[str, Results]
+    timings: dict[str, float] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class _Group:
+    """Games [start, stop) against one opponent; flat rows are ``game * 2 + seat``."""
+
+    name: str
+    start: int
+    stop: int
+    learner_rows: Tensor
+    opponent_rows: Tensor  # empty for self-play
+    learner_seat: Tensor  # (games,) seat of the (first) learner in each game
+
+
+def split_games(games: int, weights: Sequence[tuple[str, float]]) -> list[tuple[str, int]]:
+    """Game counts per opponent, proportional to the weights (largest remainders get the rest);
+    opponents that get no game are left out."""
+    total = sum(w for _, w in weights)
+    exact = [games * w / total for _, w in weights]
+    counts = [int(x) for x in exact]
+    order = sorted(range(len(weights)), key=lambda i: exact[i] - counts[i], reverse=True)
+    for i in order[: games - sum(counts)]:
+        counts[i] += 1
+    return [(name, n) for (name, _), n in zip(weights, counts, strict=True) if n > 0]
+
+
+def take_rows(obs: Observation, rows: Tensor) -> Observation:
+    """The single-player views at ``rows`` of a flattened (B * P) observation."""
+    return Observation(
+        armies=obs.armies.index_select(0, rows),
+        planes=obs.planes.index_select(0, rows),
+        scalars=obs.scalars.index_select(0, rows),
+        action_mask=obs.action_mask.index_select(0, rows),
+    )
+
+
+class RolloutCollector:
+    """Plays ``games`` games at once and returns a ``Rollout`` of ``unroll`` steps per ``collect``.
+
+    Args:
+        network: the learner's policy (used in place: train it and the next rollout uses the new
+            weights; or swap ``network`` and ``policy_version``).
+        games: B, games in the engine batch.
+        unroll: T, steps per trajectory.
+        maps: where games take their maps (a ``MapPool``, or ``FixedMaps``); 1v1 maps.
+        opponents: (name, weight) pairs splitting the games (``split_games``).
+        agents: opponents by name for names that are not bots (``past``); bots are made by name.
+        engine: the rules (``max_ticks`` truncates training games).
+        reward: the shaping; may be replaced between collections.
+        seed: seeds the policy's sampling and the bots.
+        device: where the games and the network run.
+    """
+
+    def __init__(
+        self,
+        network: PolicyNetwork,
+        *,
+        games: int,
+        unroll: int,
+        maps: MapSource,
+        opponents: Sequence[tuple[str, float]] | Mapping[str, float] = ((SELF, 1.0),),
+        agents: Mapping[str, Agent] | None = None,
+        engine: EngineConfig | None = None,
+        reward: RewardConfig | None = None,
+        seed: int = 0,
+        device: torch.device | str = "cpu",
+        policy_version: int = 0,
+    ) -> None:
+        self.network = network
+        self.policy_version = policy_version
+        self.unroll = unroll
+        self.maps = maps
+        self.engine = engine or EngineConfig()
+        self.reward = reward or RewardConfig()
+        self.device = torch.device(device)
+        self.generator = torch.Generator(device=self.device).manual_seed(seed)
+        weights = list(opponents.items()) if isinstance(opponents, Mapping) else list(opponents)
+        self.agents: dict[str, Agent] = dict(agents or {})
+        self.groups: list[_Group] = []
+        start = 0
+        for k, (name, count) in enumerate(split_games(games, weights)):
+            if name != SELF and name not in self.agents:
+                if name not in BOTS:
+                    raise ValueError(f"no agent for opponent {name!r}: pass it in agents, or use a bot name")
+                self.agents[name] = make_agent(name, seed + 1 + k)
+            self.groups.append(self._group(name, start, start + count))
+            start += count
+        self.learner_rows = torch.cat([g.learner_rows for g in self.groups])
+        self.state = new_games(games, maps).to(self.device)
+        if self.state.num_players != 2:
+            raise ValueError(f"the collector plays 1v1 maps, got {self.state.num_players} players")
+        for agent in self.agents.values():
+            agent.reset()
+        self._obs = observe(self.state).flatten_players()
+
+    def _group(self, name: str, start: int, stop: int) -> _Group:
+        games = torch.arange(start, stop, device=self.device)
+        if name == SELF:
+            seat = torch.zeros_like(games)
+            rows = torch.stack([games * 2, games * 2 + 1], dim=1).flatten()
+            return _Group(name, start, stop, rows, games[:0], seat)
+        seat = games % 2
+        return _Group(name, start, stop, games * 2 + seat, games * 2 + 1 - seat, seat)
+
+    @property
+    def games(self) -> int:
+        return self.state.batch_size
+
+    @property
+    def num_trajectories(self) -> int:
+        """N: trajectories per rollout (learner seats)."""
+        return int(self.learner_rows.numel())
+
+    def collect(self) -> Rollout:
+        """Play ``unroll`` ticks of every game; the learner's trajectories of them."""
+        n, t_len, b = self.num_trajectories, self.unroll, self.games
+        first = take_rows(self._obs, self.learner_rows)
+        buffers = _empty_trajectories(first, n, t_len)
+        results = {g.name: Results() for g in self.groups}
+        timings = dict.fromkeys(("observe", "inference", "opponents", "engine", "restart"), 0.0)
+        view = first
+        for t in range(t_len):
+            _write_observation(buffers, t, view)
+            clock = time.perf_counter()
+            actions, log_probs, _ = self.network.act(view, generator=self.generator)
+            timings["inference"] += time.perf_counter() - clock
+            clock = time.perf_counter()
+            flat = torch.zeros(b * 2, dtype=torch.int64, device=self.device)
+            flat[self.learner_rows] = actions
+            for group in self.groups:
+                if group.name != SELF:
+                    agent = self.agents[group.name]
+                    flat[group.opponent_rows] = agent.act(take_rows(self._obs, group.opponent_rows))
+            timings["opponents"] += time.perf_counter() - clock
+            clock = time.perf_counter()
+            after = step(self.state, flat.view(b, 2), self.engine)
+            reward = rewards(self.state, after, self.reward).flatten()
+            learner_games = self.learner_rows // 2
+            done = after.done.index_select(0, learner_games)
+            truncated = done & (after.winner.index_select(0, learner_games) < 0)
+            truncated &= after.tick.index_select(0, learner_games) >= self.engine.max_ticks
+            buffers.actions[:, t] = actions
+            buffers.behaviour_log_probs[:, t] = log_probs.float()
+            buffers.rewards[:, t] = reward.index_select(0, self.learner_rows)
+            buffers.dones[:, t] = done
+            assert buffers.truncated is not None
+            buffers.truncated[:, t] = truncated
+            timings["engine"] += time.perf_counter() - clock
+            clock = time.perf_counter()
+            self.state = self._restart_finished(after, results)
+            timings["restart"] += time.perf_counter() - clock
+            clock = time.perf_counter()
+            self._obs = observe(self.state).flatten_players()
+            view = take_rows(self._obs, self.learner_rows)
+            timings["observe"] += time.perf_counter() - clock
+        _write_observation(buffers, t_len, view)
+        return Rollout(buffers, self.policy_version, b * t_len, results, timings)
+
+    def _restart_finished(self, after: GameState, results: dict[str, Results]) -> GameState:
+        finished = after.done
+        if not bool(finished.any()):
+            return after
+        for group in self.groups:
+            ended = finished[group.start : group.stop]
+            if not bool(ended.any()):
+                continue
+            winner = after.winner[group.start : group.stop][ended]
+            seat = group.learner_seat[ended]
+            results[group.name].add(
+                Results(
+                    wins=int((winner == seat).sum()),
+                    losses=int(((winner >= 0) & (winner != seat)).sum()),
+                    draws=int((winner < 0).sum()),
+                    ticks=int(after.tick[group.start : group.stop][ended].sum()),
+                )
+            )
+            if group.name != SELF:
+                self.agents[group.name].reset(ended)
+        return restart_games(after, finished, self.maps)
+
+
+def _empty_trajectories(first: Observation, n: int, t_len: int) -> Trajectories:
+    """Buffers for N trajectories of T steps shaped after one step's views ``first``."""
+    device = first.armies.device
+
+    def obs_buffer(x: Tensor) -> Tensor:
+        return torch.empty((n, t_len + 1, *x.shape[1:]), dtype=x.dtype, device=device)
+
+    def step_buffer(dtype: torch.dtype) -> Tensor:
+        return torch.zeros((n, t_len), dtype=dtype, device=device)
+
+    return Trajectories(
+        armies=obs_buffer(first.armies),
+        planes=obs_buffer(first.planes),
+        scalars=obs_buffer(first.scalars),
+        action_mask=obs_buffer(first.action_mask),
+        actions=step_buffer(torch.int64),
+        behaviour_log_probs=step_buffer(torch.float32),
+        rewards=step_buffer(torch.float32),
+        dones=step_buffer(torch.bool),
+        truncated=step_buffer(torch.bool),
+    )
+
+
+def _write_observation(buffers: Trajectories, t: int, view: Observation) -> None:
+    buffers.armies[:, t] = view.armies
+    buffers.planes[:, t] = view.planes
+    buffers.scalars[:, t] = view.scalars
+    buffers.action_mask[:, t] = view.action_mask

@@ -1,0 +1,126 @@
+"""V-trace targets against a hand-computed example, and the PPO clip's behaviour."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from generals_rl.training.losses import (
+    LossWeights,
+    actor_critic_loss,
+    masked_entropy,
+    ppo_policy_loss,
+    vtrace,
+)
+
+# One trajectory of T = 3 steps, gamma = 0.9, lambda = 1, rho_bar = 1.0, c_bar = 0.8.
+#   ratios pi/mu = [2.0, 0.5, 1.5]  ->  rho = [1.0, 0.5, 1.0] (steps 0 and 2 truncated),
+#                                       c   = [0.8, 0.5, 0.8] (steps 0 and 2 truncated)
+#   rewards r = [1, 0, 2];  values V(x_0..x_3) = [0.5, 1.0, -0.5, 2.0] (V(x_3): the bootstrap)
+RATIOS = [2.0, 0.5, 1.5]
+REWARDS = [1.0, 0.0, 2.0]
+VALUES = [0.5, 1.0, -0.5, 2.0]
+GAMMA, RHO_BAR, C_BAR = 0.9, 1.0, 0.8
+
+
+def _inputs(dones: list[bool]) -> tuple[torch.Tensor, ...]:
+    """behaviour and target log-probabilities, rewards, dones, values (N = 1)."""
+    behaviour = torch.log(torch.tensor([[0.2, 0.4, 0.2]]))
+    target = behaviour + torch.log(torch.tensor([RATIOS]))
+    return behaviour, target, torch.tensor([REWARDS]), torch.tensor([dones]), torch.tensor([VALUES])
+
+
+def test_vtrace_matches_a_hand_computed_example_with_clipping() -> None:
+    # No episode end, so gamma_s = 0.9 everywhere. Backwards from v_3 = V(x_3) = 2.0:
+    #   delta_2 = rho_2 (r_2 + g V3 - V2) = 1.0 * (2 + 1.8 + 0.5)   = 4.3
+    #   v_2 - V2 = delta_2 + g c_2 (v_3 - V3) = 4.3 + 0             = 4.3     -> v_2 = 3.8
+    #   delta_1 = 0.5 * (0 + 0.9 * -0.5 - 1.0) = 0.5 * -1.45         = -0.725
+    #   v_1 - V1 = -0.725 + 0.9 * 0.5 * 4.3 = -0.725 + 1.935         = 1.21    -> v_1 = 2.21
+    #   delta_0 = 1.0 * (1 + 0.9 * 1.0 - 0.5)                        = 1.4
+    #   v_0 - V0 = 1.4 + 0.9 * 0.8 * 1.21 = 1.4 + 0.8712             = 2.2712  -> v_0 = 2.7712
+    #     (without the c clip, c_0 = 1 would give 1.4 + 1.089 = 2.489: the clip shows here)
+    # Advantages A_s = r_s + g v_{s+1} - V(x_s):
+    #   A_0 = 1 + 0.9 * 2.21 - 0.5 = 2.489;  A_1 = 0 + 0.9 * 3.8 - 1.0 = 2.42;  A_2 = 2 + 1.8 + 0.5 = 4.3
+    # IMPALA's pg advantages min(1, ratio_s) * A_s = [2.489, 0.5 * 2.42, 4.3] = [2.489, 1.21, 4.3]
+    out = vtrace(*_inputs([False, False, False]), gamma=GAMMA, rho_bar=RHO_BAR, c_bar=C_BAR)
+    assert out.vs[0].tolist() == pytest.approx([2.7712, 2.21, 3.8], abs=1e-5)
+    assert out.advantages[0].tolist() == pytest.approx([2.489, 2.42, 4.3], abs=1e-5)
+    assert out.pg_advantages[0].tolist() == pytest.approx([2.489, 1.21, 4.3], abs=1e-5)
+    assert out.rhos[0].tolist() == pytest.approx([1.0, 0.5, 1.0], abs=1e-6)
+
+
+def test_vtrace_does_not_bootstrap_across_an_episode_end() -> None:
+    # The episode ends after step 1, so gamma_1 = 0 (step 2 belongs to the next episode):
+    #   v_2 = 3.8 as above (delta_2 = 4.3)
+    #   delta_1 = 0.5 * (0 + 0 - 1.0) = -0.5;  v_1 - V1 = -0.5 + 0       -> v_1 = 0.5
+    #   v_0 - V0 = 1.4 + 0.9 * 0.8 * (-0.5) = 1.04                        -> v_0 = 1.54
+    #   A_0 = 1 + 0.9 * 0.5 - 0.5 = 0.95;  A_1 = 0 + 0 - 1.0 = -1.0;  A_2 = 4.3
+    out = vtrace(*_inputs([False, True, False]), gamma=GAMMA, rho_bar=RHO_BAR, c_bar=C_BAR)
+    assert out.vs[0].tolist() == pytest.approx([1.54, 0.5, 3.8], abs=1e-5)
+    assert out.advantages[0].tolist() == pytest.approx([0.95, -1.0, 4.3], abs=1e-5)
+
+
+def test_on_policy_vtrace_is_the_bootstrapped_discounted_return() -> None:
+    torch.manual_seed(0)
+    n, t, gamma = 5, 7, 0.97
+    rewards, values = torch.randn(n, t), torch.randn(n, t + 1)
+    log_probs = torch.randn(n, t)
+    out = vtrace(log_probs, log_probs, rewards, torch.zeros(n, t, dtype=torch.bool), values, gamma=gamma)
+    expected = torch.zeros(n, t)
+    running = values[:, -1]
+    for s in range(t - 1, -1, -1):
+        running = rewards[:, s] + gamma * running
+        expected[:, s] = running
+    torch.testing.assert_close(out.vs, expected)
+
+
+@pytest.mark.parametrize(
+    ("ratio", "advantage", "expected", "clipped"),
+    [
+        (1.5, 1.0, 1.2, True),  # a good action already made more likely: capped at 1 + eps
+        (0.5, 1.0, 0.5, False),  # a good action made less likely: the full ratio pulls it back
+        (0.5, -1.0, -0.8, True),  # a bad action already made less likely: capped at 1 - eps
+        (1.5, -1.0, -1.5, False),  # a bad action made more likely: the full ratio pushes it down
+        (1.1, 1.0, 1.1, False),  # inside the clip range: the plain ratio
+    ],
+)
+def test_ppo_clip(ratio: float, advantage: float, expected: float, clipped: bool) -> None:
+    behaviour = torch.tensor([-1.0])
+    target = (behaviour + torch.log(torch.tensor([ratio]))).requires_grad_()
+    loss = ppo_policy_loss(target, behaviour, torch.tensor([advantage]), clip_eps=0.2)
+    assert float(loss.detach()) == pytest.approx(-expected, abs=1e-6)
+    loss.backward()
+    assert target.grad is not None
+    if clipped:
+        assert float(target.grad) == 0.0  # a clipped sample gives no gradient
+    else:
+        assert float(target.grad) == pytest.approx(-ratio * advantage, abs=1e-6)
+
+
+def test_entropy_and_loss_ignore_illegal_actions() -> None:
+    logits = torch.tensor([[0.0, 0.0, float("-inf"), float("-inf")]], requires_grad=True)
+    entropy = masked_entropy(logits)
+    assert float(entropy.detach()) == pytest.approx(float(torch.log(torch.tensor(2.0))))
+    entropy.sum().backward()
+    assert logits.grad is not None and bool(torch.isfinite(logits.grad).all())
+
+    torch.manual_seed(1)
+    n, t, a = 3, 4, 6
+    mask = torch.rand(n, t, a) > 0.4
+    mask[..., 0] = True
+    raw = torch.randn(n, t, a, requires_grad=True)
+    values = torch.randn(n, t + 1, requires_grad=True)
+    actions = torch.zeros(n, t, dtype=torch.int64)
+    out = actor_critic_loss(
+        raw.masked_fill(~mask, float("-inf")),
+        values,
+        actions,
+        torch.full((n, t), -1.0),
+        torch.randn(n, t),
+        torch.zeros(n, t, dtype=torch.bool),
+        LossWeights(normalize_advantages=True),
+    )
+    out.total.backward()
+    assert raw.grad is not None and values.grad is not None
+    assert bool(torch.isfinite(raw.grad).all()) and bool(torch.isfinite(values.grad).all())
+    assert bool((raw.grad[~mask] == 0).all())
