@@ -1,0 +1,162 @@
+"""The learner: checkpoints resume exactly, DDP on two gloo processes equals one process on the
+whole batch, and a short seeded run beats ``random`` more often than the untrained network."""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import socket
+from pathlib import Path
+
+import pytest
+import torch
+import torch.distributed as dist
+import torch.multiprocessing as mp
+
+from generals_rl.game import MapConfig, MapPool
+from generals_rl.storage import open_blobs
+from generals_rl.training.config import TrainConfig
+from generals_rl.training.learner import BUCKET, Learner
+from generals_rl.training.networks import build
+from generals_rl.training.rollout import RolloutCollector
+from generals_rl.training.serial import evaluate, train
+
+TINY = TrainConfig(channels=8, blocks=1, minibatch=0, lr=3e-3, normalize_advantages=False)
+
+
+def _batches(count: int, games: int = 4, unroll: int = 5, seed: int = 0) -> list[dict[str, torch.Tensor]]:
+    """``count`` rollouts of a fixed random network on 6x6 maps, as tensor dicts."""
+    torch.manual_seed(seed)
+    network = build("resnet-v1", TINY.network_config())
+    collector = RolloutCollector(
+        network,
+        games=games,
+        unroll=unroll,
+        maps=MapPool(MapConfig.generalsio_1v1().with_side(6), seed=seed),
+        opponents={"self": 1.0, "random": 1.0},
+        reward=TINY.reward_config(),
+        seed=seed,
+    )
+    return [collector.collect().trajectories.to_torch() for _ in range(count)]
+
+
+def _learner(seed: int, config: TrainConfig = TINY) -> Learner:
+    torch.manual_seed(seed)
+    return Learner(build("resnet-v1", config.network_config()), config)
+
+
+def _parameters(learner: Learner) -> list[torch.Tensor]:
+    return [p.detach().clone() for p in learner.network.parameters()]
+
+
+def test_resume_continues_from_the_checkpoint_step_with_the_same_optimizer_state(tmp_path: Path) -> None:
+    store = open_blobs(f"file://{tmp_path}")
+    store.ensure_buckets()
+    batches = _batches(5)
+    first = _learner(seed=1)
+    for batch in batches[:3]:
+        first.update(batch)
+    key = first.checkpoint(store, "run", extra={"train_s": 12.5})
+    assert key is not None and store.get(BUCKET, "run/latest").decode() == key
+    saved_optimizer = copy.deepcopy(first.optimizer.state_dict())
+    for batch in batches[3:]:
+        first.update(batch)
+
+    second = _learner(seed=2)  # other initial weights: everything must come from the checkpoint
+    assert second.resume(store, "run") == {"train_s": 12.5}
+    assert second.step == 3
+    resumed = second.optimizer.state_dict()
+    assert resumed["param_groups"] == saved_optimizer["param_groups"]
+    for index, state in saved_optimizer["state"].items():
+        assert int(resumed["state"][index]["step"]) == int(state["step"]) == 3
+        for name in ("exp_avg", "exp_avg_sq"):
+            assert torch.equal(resumed["state"][index][name], state[name])
+    for batch in batches[3:]:
+        second.update(batch)
+    assert second.step == first.step == 5
+    for a, b in zip(_parameters(first), _parameters(second), strict=True):
+        assert torch.equal(a, b)
+
+
+def test_resume_without_a_checkpoint_starts_fresh(tmp_path: Path) -> None:
+    store = open_blobs(f"file://{tmp_path}")
+    store.ensure_buckets()
+    learner = _learner(seed=0)
+    assert learner.resume(store, "nothing-here") is None and learner.step == 0
+
+
+def test_checkpoints_keep_only_the_newest(tmp_path: Path) -> None:
+    store = open_blobs(f"file://{tmp_path}")
+    store.ensure_buckets()
+    learner = _learner(seed=0)
+    for batch in _batches(4):
+        learner.update(batch)
+        learner.checkpoint(store, "run", keep=2)
+    assert store.list(BUCKET, "run/ckpt-") == ["run/ckpt-0000000003.pt", "run/ckpt-0000000004.pt"]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _ddp_rank(rank: int, world: int, port: int, folder: str) -> None:
+    torch.set_num_threads(1)
+    dist.init_process_group("gloo", init_method=f"tcp://127.0.0.1:{port}", rank=rank, world_size=world)
+    try:
+        batches = torch.load(Path(folder) / "batches.pt", weights_only=True)
+        learner = _learner(seed=7)
+        assert learner.model is not learner.network  # wrapped in DDP
+        for batch in batches:
+            half = batch["actions"].shape[0] // world
+            learner.update({k: v[rank * half : (rank + 1) * half] for k, v in batch.items()})
+        torch.save(_parameters(learner), Path(folder) / f"rank{rank}.pt")
+    finally:
+        dist.destroy_process_group()
+
+
+def test_ddp_on_two_gloo_processes_matches_one_process_on_the_whole_batch(tmp_path: Path) -> None:
+    batches = _batches(3, games=4)  # 6 trajectories a batch: 3 per rank
+    torch.save(batches, tmp_path / "batches.pt")
+    mp.spawn(_ddp_rank, args=(2, _free_port(), str(tmp_path)), nprocs=2, join=True)
+    ranks = [torch.load(tmp_path / f"rank{r}.pt", weights_only=True) for r in range(2)]
+
+    single = _learner(seed=7)
+    for batch in batches:
+        single.update(batch)
+    for p0, p1, p in zip(ranks[0], ranks[1], _parameters(single), strict=True):
+        assert torch.equal(p0, p1)  # DDP keeps the ranks identical
+        torch.testing.assert_close(p0, p, rtol=1e-4, atol=1e-5)
+    assert any(not torch.equal(p, q) for p, q in zip(_parameters(_learner(seed=7)), ranks[0], strict=True))
+
+
+@pytest.mark.slow
+def test_a_short_seeded_run_beats_random_more_often() -> None:
+    config = dataclasses.replace(
+        TrainConfig(),
+        seed=3,
+        threads=2,
+        map_side=6,
+        games=64,
+        unroll=16,
+        max_ticks=200,
+        opponents=(("self", 0.5), ("random", 0.5)),
+        channels=16,
+        blocks=1,
+        minibatch=32,
+        lr=3e-3,
+        lr_final=3e-3,
+        vtrace_lambda=0.7,
+        time_budget_s=0,
+        total_updates=300,
+        eval_every_s=-1,
+        log_every=10_000,
+    )
+    maps = config.map_config()
+    torch.manual_seed(config.seed)
+    initial = build(config.arch, config.network_config())
+    before = evaluate(copy.deepcopy(initial), "random", 100, maps, seed=99, max_ticks=200)
+    after = evaluate(train(config, network=initial).network, "random", 100, maps, seed=99, max_ticks=200)
+    assert before.games == after.games == 100
+    assert after.interval[0] > before.interval[1], (before, after)
