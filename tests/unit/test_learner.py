@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import copy
 import dataclasses
-import socket
 from pathlib import Path
 
 import pytest
@@ -95,15 +94,10 @@ def test_checkpoints_keep_only_the_newest(tmp_path: Path) -> None:
     assert store.list(BUCKET, "run/ckpt-") == ["run/ckpt-0000000003.pt", "run/ckpt-0000000004.pt"]
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def _ddp_rank(rank: int, world: int, port: int, folder: str) -> None:
+def _ddp_rank(rank: int, world: int, folder: str) -> None:
     torch.set_num_threads(1)
-    dist.init_process_group("gloo", init_method=f"tcp://127.0.0.1:{port}", rank=rank, world_size=world)
+    # A file store: no TCPStore server thread in rank 0 that can outlive the group at exit.
+    dist.init_process_group("gloo", init_method=f"file://{folder}/store", rank=rank, world_size=world)
     try:
         batches = torch.load(Path(folder) / "batches.pt", weights_only=True)
         learner = _learner(seed=7)
@@ -112,6 +106,7 @@ def _ddp_rank(rank: int, world: int, port: int, folder: str) -> None:
             half = batch["actions"].shape[0] // world
             learner.update({k: v[rank * half : (rank + 1) * half] for k, v in batch.items()})
         torch.save(_parameters(learner), Path(folder) / f"rank{rank}.pt")
+        dist.barrier()  # neither rank tears the group down while the other still talks to it
     finally:
         dist.destroy_process_group()
 
@@ -119,7 +114,7 @@ def _ddp_rank(rank: int, world: int, port: int, folder: str) -> None:
 def test_ddp_on_two_gloo_processes_matches_one_process_on_the_whole_batch(tmp_path: Path) -> None:
     batches = _batches(3, games=4)  # 6 trajectories a batch: 3 per rank
     torch.save(batches, tmp_path / "batches.pt")
-    mp.spawn(_ddp_rank, args=(2, _free_port(), str(tmp_path)), nprocs=2, join=True)
+    mp.spawn(_ddp_rank, args=(2, str(tmp_path)), nprocs=2, join=True)
     ranks = [torch.load(tmp_path / f"rank{r}.pt", weights_only=True) for r in range(2)]
 
     single = _learner(seed=7)
