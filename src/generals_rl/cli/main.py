@@ -6,6 +6,7 @@ import typer
 
 from generals_rl import __version__
 from generals_rl.cli.db import db_app
+from generals_rl.cli.evaluate import evaluate
 from generals_rl.cli.health import health
 from generals_rl.cli.leaderboard import leaderboard
 from generals_rl.cli.match import match, tournament
@@ -27,6 +28,7 @@ app.command()(match)
 app.command()(tournament)
 app.command()(leaderboard)
 app.command()(health)
+app.command()(evaluate)
 app.add_typer(replay_app, name="replay")
 app.add_typer(db_app, name="db")
 app.add_typer(model_app, name="model")
