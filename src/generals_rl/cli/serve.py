@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import signal
 from pathlib import Path
 from typing import Any
@@ -15,6 +16,9 @@ from generals_rl.settings import Settings
 
 console = Console(stderr=True)
 
+NAMES = (*SERVICE_NAMES, "gateway")
+"""What ``grl serve`` and ``grl up`` run: the gRPC services and the HTTP gateway (started last)."""
+
 
 def _settings(**flags: Any) -> Settings:
     try:
@@ -25,15 +29,20 @@ def _settings(**flags: Any) -> Settings:
 
 async def _run(names: list[str], settings: Settings) -> None:
     from generals_rl.services.common.logging import configure_logging
+    from generals_rl.services.gateway import serve_gateway
 
     configure_logging("+".join(names) if len(names) < len(SERVICE_NAMES) else "grl-up", settings.log_format)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
-    async with run_services(names, settings) as running:
-        for name in names:
+    grpc_names = [name for name in names if name in SERVICE_NAMES]
+    async with run_services(grpc_names, settings) as running, contextlib.AsyncExitStack() as stack:
+        for name in grpc_names:
             console.print(f"[bold green]{name}[/] listening on {running.address(name)}", highlight=False)
+        if "gateway" in names:
+            gateway = await stack.enter_async_context(serve_gateway(settings, running.stores, running.peers))
+            console.print(f"[bold green]gateway[/] listening on {gateway.url} (the web UI)", highlight=False)
         console.print(
             f"storage: {settings.sql_uri} | {settings.cache_uri} | {settings.blob_uri}", highlight=False
         )
@@ -54,7 +63,7 @@ def _start(names: list[str], settings: Settings) -> None:
 
 
 def serve(
-    name: str = typer.Argument(..., help=f"one of {', '.join(SERVICE_NAMES)}"),
+    name: str = typer.Argument(..., help=f"one of {', '.join(NAMES)}"),
     port: int | None = typer.Option(None, help="port to listen on [default: the seed's port]"),
     host: str | None = typer.Option(None, help="interface to listen on [default: $GRL_HOST or 127.0.0.1]"),
     data_dir: Path | None = typer.Option(None, help="embedded storage folder [default: $GRL_DATA_DIR]"),
@@ -64,8 +73,8 @@ def serve(
     metrics_port: int | None = typer.Option(None, help="Prometheus /metrics port"),
 ) -> None:
     """Run one service (settings from flags, then GRL_* variables, then embedded defaults)."""
-    if name not in SERVICE_NAMES:
-        raise typer.BadParameter(f"unknown service {name!r}: choose one of {', '.join(SERVICE_NAMES)}")
+    if name not in NAMES:
+        raise typer.BadParameter(f"unknown service {name!r}: choose one of {', '.join(NAMES)}")
     settings = _settings(
         ports={name: port} if port is not None else None,
         host=host,
@@ -84,13 +93,16 @@ def up(
     only: str | None = typer.Option(None, help="comma-separated subset of services to run"),
 ) -> None:
     """Run every service in this process on the embedded defaults and the seed's ports."""
-    names = list(SERVICE_NAMES) if only is None else [n.strip() for n in only.split(",") if n.strip()]
-    unknown = [n for n in names if n not in SERVICE_NAMES]
+    names = list(NAMES) if only is None else [n.strip() for n in only.split(",") if n.strip()]
+    unknown = [n for n in names if n not in NAMES]
     if unknown:
-        raise typer.BadParameter(f"unknown services {unknown}: choose from {', '.join(SERVICE_NAMES)}")
+        raise typer.BadParameter(f"unknown services {unknown}: choose from {', '.join(NAMES)}")
     if only is None:  # run what this version has; say what it lacks
         available = []
         for name in names:
+            if name == "gateway":
+                available.append(name)
+                continue
             try:
                 load_service(name)
                 available.append(name)
