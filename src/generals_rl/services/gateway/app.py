@@ -17,7 +17,6 @@ from fastapi import FastAPI, Request, Response
 from fastapi.responses import FileResponse, JSONResponse, PlainTextResponse
 from fastapi.staticfiles import StaticFiles
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, Counter, Histogram, generate_latest
-from starlette.routing import Match
 
 from generals_rl import __version__
 from generals_rl.services.common.errors import (
@@ -57,13 +56,8 @@ REQUESTS = Counter(
 LATENCY = Histogram("grl_gateway_request_seconds", "HTTP request latency of the gateway", ["method", "route"])
 
 
-def route_of(request: Request) -> str:
-    """The route template a request matched (``/api/games/{game_id}``), for bounded metric labels."""
-    for route in request.app.router.routes:
-        match, _ = route.matches(request.scope)
-        if match == Match.FULL:
-            return str(getattr(route, "path", "other"))
-    return "unmatched"
+ROUTERS = (api_players.router, api_games.router, api_replays.router, api_models.router, live.router)
+"""The routers of the REST API and the WebSockets, in the order they are mounted."""
 
 
 def create_app(backend: Backend) -> FastAPI:
@@ -85,7 +79,6 @@ def create_app(backend: Backend) -> FastAPI:
     @app.middleware("http")
     async def observe(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
         start = time.perf_counter()
-        route = route_of(request)
         status = 500
         try:
             response = await call_next(request)
@@ -93,6 +86,8 @@ def create_app(backend: Backend) -> FastAPI:
             return response
         finally:
             elapsed = time.perf_counter() - start
+            # The route template the request matched (never the raw path: bounded label values).
+            route = str(getattr(request.scope.get("route"), "path", "unmatched"))
             REQUESTS.labels(request.method, route, str(status)).inc()
             LATENCY.labels(request.method, route).observe(elapsed)
             quiet = route in ("/healthz", "/metrics") or route.startswith("/static")
@@ -117,8 +112,8 @@ def create_app(backend: Backend) -> FastAPI:
         """Prometheus metrics of this process."""
         return Response(generate_latest(REGISTRY), media_type=CONTENT_TYPE_LATEST)
 
-    for module in (api_players, api_games, api_replays, api_models, live):
-        app.include_router(module.router)
+    for router in ROUTERS:
+        app.include_router(router)
 
     @app.get("/", include_in_schema=False)
     async def index() -> FileResponse:
