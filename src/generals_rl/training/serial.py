@@ -20,6 +20,7 @@ import json
 import math
 import random
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -114,11 +115,27 @@ def evaluate(
     return Evaluation(opponent, wins, draws, played, mean_ticks=ticks / max(1, played))
 
 
+@dataclass(frozen=True)
+class Progress:
+    """What ``train`` tells its ``on_iteration`` hook after every collect + learn iteration."""
+
+    learner: Learner
+    metrics: dict[str, float]
+    env_steps: int
+    train_s: float
+    evaluations: tuple[Evaluation, ...]  # the ones finished in this iteration
+
+
 def train(
-    config: TrainConfig, *, console: Console | None = None, network: PolicyNetwork | None = None
+    config: TrainConfig,
+    *,
+    console: Console | None = None,
+    network: PolicyNetwork | None = None,
+    on_iteration: Callable[[Progress], bool | None] | None = None,
 ) -> TrainResult:
     """Train from scratch (or ``network``, or the run's last checkpoint) until the time or update
-    budget is spent; returns the trained network and its evaluations."""
+    budget is spent, or ``on_iteration`` returns True (a stop request; the run checkpoints as at the
+    end of its budget); returns the trained network and its evaluations."""
     # SETUP: seeds, device, network, learner, checkpoints, the pool of past versions
     console = console or Console()
     if config.threads > 0:
@@ -148,7 +165,8 @@ def train(
     side = -1
     iteration = 0
 
-    while not _finished(config, learner.step, train_s):
+    stop = False
+    while not stop and not _finished(config, learner.step, train_s):
         clock = time.perf_counter()
         # CURRICULUM: a new batch of games whenever the stage's map side changes
         if config.stage_side(learner.step) != side:
@@ -197,6 +215,7 @@ def train(
 
         # EVALUATE: against the bots on the evaluation maps (not counted as training time)
         done = _finished(config, learner.step, train_s)
+        finished_before = len(evaluations)
         if train_s >= next_eval or (done and config.eval_every_s >= 0):
             next_eval = train_s + config.eval_every_s if config.eval_every_s > 0 else math.inf
             for opponent in config.eval_opponents:
@@ -222,6 +241,12 @@ def train(
                     soft_wrap=True,
                 )
                 _log(config, {"eval": opponent, **asdict(point), "low": low, "high": high})
+
+        # HOOK: the caller sees the iteration (fused mode publishes versions from here) and may stop
+        if on_iteration is not None:
+            fresh = tuple(evaluations[finished_before:])
+            if on_iteration(Progress(learner, metrics, env_steps, train_s, fresh)):
+                stop = done = True
 
         # CHECKPOINT: weights, optimizer and step; snapshots of the weights by training time
         if store is not None:
