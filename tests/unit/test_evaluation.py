@@ -127,6 +127,21 @@ def test_records_and_config() -> None:
             EvaluationConfig(**bad)
 
 
+def test_grl_evaluate_refuses_bad_settings_before_starting_anything(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from generals_rl.cli.main import app
+
+    for args, message in (
+        (["--promotion", "elo"], "promotion must be 'sprt' or 'win_rate'"),
+        (["--opponents", "random,nobody"], "opponents must be distinct bots"),
+        (["--elo0", "10", "--elo1", "5"], "elo1 must exceed elo0"),
+    ):
+        result = CliRunner().invoke(app, ["evaluate", *args, "--data-dir", str(tmp_path)], terminal_width=200)
+        assert result.exit_code == 2 and message in result.output, result.output
+    assert list(tmp_path.iterdir()) == []  # no storage was opened
+
+
 # -- the evaluator on the real registry and Elo core -------------------------------------------------
 
 

@@ -489,8 +489,13 @@ class Evaluator:
             "version judged",
             extra={"version": version, "promoted": verdict.promote, "reason": verdict.reason},
         )
+        bot_games = self.config.bot_games
         bots = await asyncio.gather(
-            *(self._play(version, bot(name), self.config.bot_games, "bots") for name in self.config.opponents)
+            *(
+                self._play(version, bot(name), bot_games, "bots")
+                for name in self.config.opponents
+                if bot_games
+            )
         )
         champion_after = version if (record and verdict.promote) else champion
         played = (versus.games if versus else 0) + sum(r.games for r in bots)
