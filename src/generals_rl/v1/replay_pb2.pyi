@@ -138,26 +138,32 @@ class Trajectories(_message.Message):
     def __init__(self, observations: _Optional[_Union[_common_pb2.Observation, _Mapping]] = ..., actions: _Optional[_Union[_common_pb2.Tensor, _Mapping]] = ..., behaviour_log_probs: _Optional[_Union[_common_pb2.Tensor, _Mapping]] = ..., rewards: _Optional[_Union[_common_pb2.Tensor, _Mapping]] = ..., dones: _Optional[_Union[_common_pb2.Tensor, _Mapping]] = ..., truncated: _Optional[_Union[_common_pb2.Tensor, _Mapping]] = ..., extras: _Optional[_Mapping[str, _common_pb2.Tensor]] = ...) -> None: ...
 
 class RecordExperienceRequest(_message.Message):
-    __slots__ = ("table", "policy_version", "trajectories", "priorities")
+    __slots__ = ("table", "policy_version", "trajectories", "priorities", "writer_id", "sequence")
     TABLE_FIELD_NUMBER: _ClassVar[int]
     POLICY_VERSION_FIELD_NUMBER: _ClassVar[int]
     TRAJECTORIES_FIELD_NUMBER: _ClassVar[int]
     PRIORITIES_FIELD_NUMBER: _ClassVar[int]
+    WRITER_ID_FIELD_NUMBER: _ClassVar[int]
+    SEQUENCE_FIELD_NUMBER: _ClassVar[int]
     table: str
     policy_version: int
     trajectories: Trajectories
     priorities: _common_pb2.Tensor
-    def __init__(self, table: _Optional[str] = ..., policy_version: _Optional[int] = ..., trajectories: _Optional[_Union[Trajectories, _Mapping]] = ..., priorities: _Optional[_Union[_common_pb2.Tensor, _Mapping]] = ...) -> None: ...
+    writer_id: str
+    sequence: int
+    def __init__(self, table: _Optional[str] = ..., policy_version: _Optional[int] = ..., trajectories: _Optional[_Union[Trajectories, _Mapping]] = ..., priorities: _Optional[_Union[_common_pb2.Tensor, _Mapping]] = ..., writer_id: _Optional[str] = ..., sequence: _Optional[int] = ...) -> None: ...
 
 class RecordExperienceResponse(_message.Message):
-    __slots__ = ("items", "bytes", "wait_s")
+    __slots__ = ("items", "bytes", "wait_s", "duplicates")
     ITEMS_FIELD_NUMBER: _ClassVar[int]
     BYTES_FIELD_NUMBER: _ClassVar[int]
     WAIT_S_FIELD_NUMBER: _ClassVar[int]
+    DUPLICATES_FIELD_NUMBER: _ClassVar[int]
     items: int
     bytes: int
     wait_s: float
-    def __init__(self, items: _Optional[int] = ..., bytes: _Optional[int] = ..., wait_s: _Optional[float] = ...) -> None: ...
+    duplicates: int
+    def __init__(self, items: _Optional[int] = ..., bytes: _Optional[int] = ..., wait_s: _Optional[float] = ..., duplicates: _Optional[int] = ...) -> None: ...
 
 class GetExperienceBatchRequest(_message.Message):
     __slots__ = ("table", "batch_size", "num_batches", "timeout_ms", "beta", "learner_version")

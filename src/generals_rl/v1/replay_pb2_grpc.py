@@ -107,10 +107,16 @@ class ReplayServiceServicer:
         acknowledged (kept across a restart). On an error the call fails, nothing of the bad
         message is stored, the messages before it stay stored, and the status message says how
         many items were inserted.
+        Retries are safe when messages carry a `writer_id` and a `sequence`: each table remembers,
+        per writer, its newest sequence and how many of that message's items it inserted (kept in
+        checkpoints and the log, so across restarts too), and skips what it has already inserted.
+        A writer sends its messages in increasing sequence, one stream at a time, and resends
+        from the oldest message not acknowledged after a failed or cut stream.
         Errors: NOT_FOUND (table); INVALID_ARGUMENT (a tensor of the wrong dtype or shape: not
         T steps, N not agreeing between tensors, trailing shapes or dtypes that differ from the
-        table's first item, priorities that are negative or not finite); RESOURCE_EXHAUSTED (one
-        item larger than the table's `max_bytes`).
+        table's first item, priorities that are negative or not finite, a `writer_id` longer than
+        128 characters or without a `sequence`); RESOURCE_EXHAUSTED (one item larger than the
+        table's `max_bytes`).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

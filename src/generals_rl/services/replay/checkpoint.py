@@ -22,7 +22,8 @@ folder's rename, an S3 PUT), so a blob is whole or absent. Layout in the bucket:
 
 **Restore** (on start): every table config; the newest complete checkpoint's items and state;
 then, from every log segment, the items whose key is at least the table's next key in that
-checkpoint (keys grow per table, so these are exactly the inserts after it), in key order. A
+checkpoint (keys grow per table, so these are exactly the inserts after it), in key order, and
+the writers' progress their chunks carry (``writers``: retries after the restart skip them). A
 fresh checkpoint follows and the replayed segments are deleted. After a checkpoint, log segments
 whose keys all lie below its next keys, table by table, are deleted (their items are in it, or
 were removed before).
@@ -104,6 +105,7 @@ class _Part:
     columns: Sequence[Buffer] | None
     at: float
     nbytes: int
+    extra: dict[str, Any] | None = None
 
     def seal(self, writer: WalWriter) -> _Sealed:
         items = self.items
@@ -117,6 +119,7 @@ class _Part:
             np.full(items.count, self.at),
             items.data,
             columns=self.columns,
+            extra=self.extra,
         ).pieces()
         return _Sealed(writer, self.table, int(items.keys.max()), pieces)
 
@@ -159,14 +162,21 @@ class WalWriter:
         self._bytes = 0
         self._handed = False
 
-    def add(self, table: Table, items: Items, columns: Sequence[Buffer] | None = None) -> None:
+    def add(
+        self,
+        table: Table,
+        items: Items,
+        columns: Sequence[Buffer] | None = None,
+        extra: dict[str, Any] | None = None,
+    ) -> None:
         """Log items just inserted into ``table``; ``columns``, when given, are their bytes back to
-        back per field (a request's buffers: no copy to gather them)."""
+        back per field (a request's buffers: no copy to gather them); ``extra`` goes in their
+        chunk's header (a writer's progress: ``writers``)."""
         if not self.durability.config.wal or items.count == 0:
             return
         assert table.signature is not None
         nbytes = items.count * table.item_bytes
-        self._parts.append(_Part(table.name, table.signature, items, columns, time.time(), nbytes))
+        self._parts.append(_Part(table.name, table.signature, items, columns, time.time(), nbytes, extra))
         self._bytes += nbytes
         if self._bytes * HANDOFFS >= self.durability.config.wal_segment_bytes:
             self.durability.submit(_Batch(self._parts, self))
@@ -419,6 +429,7 @@ class Durability:
                 table.insert(decode_chunk(self.blobs.get(CHECKPOINTS, key)).batch, archive=False)
             table.load_state(entry["state"])
         replayed: dict[str, list[ItemBatch]] = {}
+        progress: dict[str, list[dict[str, Any]]] = {}
         segments = self.blobs.list(CHECKPOINTS, WAL)
         for key in segments:
             try:
@@ -437,10 +448,12 @@ class Durability:
                     )
                     continue
                 replayed.setdefault(chunk.table, []).append(chunk.batch)
+                progress.setdefault(chunk.table, []).append(chunk.extra)
             with self._segments_lock:
                 self._segments.append(_Segment(key, max_keys))
         for name, batches in replayed.items():
             _replay(tables[name], batches)
+            tables[name].writers.replay(progress[name])
         return tables, len(segments)
 
     def _newest_manifest(self) -> dict[str, Any] | None:

@@ -83,12 +83,15 @@ class Trajectories:
 
 @dataclass
 class Chunk:
-    """One RecordExperience message: N trajectories, the policy version that acted, and
-    optional initial priorities (N,)."""
+    """One RecordExperience message: N trajectories, the policy version that acted, optional
+    initial priorities (N,), and for retries without duplicates the writer's id and the
+    message's sequence (``replay.proto``)."""
 
     trajectories: Trajectories
     policy_version: int = 0
     priorities: Array | None = None
+    writer_id: str = ""
+    sequence: int = 0
 
 
 @dataclass(frozen=True)
@@ -144,7 +147,9 @@ class ReplayClient:
     async def record(
         self, table: str, chunks: Iterable[Chunk] | AsyncIterable[Chunk], *, timeout_s: float | None = None
     ) -> RecordResult:
-        """Stream ``chunks`` into ``table``; returns once every item is acknowledged (durable)."""
+        """Stream ``chunks`` into ``table``; returns once every item is acknowledged (durable).
+        Chunks with a ``writer_id`` and ``sequence`` may be sent again after a failure: what the
+        table has of them already is skipped (counted as ``duplicates``)."""
 
         async def messages() -> AsyncIterator[bytes]:
             # Each message is encoded in a worker thread (its one copy drops the GIL) while the
@@ -159,7 +164,7 @@ class ReplayClient:
                 yield await ahead
 
         response = await _call(self._record(messages(), timeout=timeout_s))
-        return RecordResult(response.items, response.bytes, response.wait_s)
+        return RecordResult(response.items, response.bytes, response.wait_s, response.duplicates)
 
     async def sample(
         self,
@@ -277,7 +282,9 @@ def encode_chunk(table: str, chunk: Chunk) -> bytes:
     for name, value in t.extras.items():
         tensors[f"extras.{name}"] = tensor_parts(value)
     priorities = None if chunk.priorities is None else tensor_parts(chunk.priorities)
-    return encode_record(table, chunk.policy_version, tensors, priorities)
+    return encode_record(
+        table, chunk.policy_version, tensors, priorities, writer_id=chunk.writer_id, sequence=chunk.sequence
+    )
 
 
 def decode_sampled(raw: bytes) -> SampledBatch:

@@ -47,6 +47,7 @@ from generals_rl.services.replay.items import (
 )
 from generals_rl.services.replay.tables import Table, TableStats
 from generals_rl.services.replay.wire import Buffer, WireError, WireRecord, decode_record
+from generals_rl.services.replay.writers import Tag, tag_of
 from generals_rl.storage import BlobStore
 
 log = logging.getLogger(__name__)
@@ -59,6 +60,7 @@ class RecordResult:
     items: int
     bytes: int
     wait_s: float
+    duplicates: int = 0
 
 
 class ReplayCore:
@@ -163,7 +165,7 @@ class ReplayCore:
         while one is inserted. An error names how many items of the stream were inserted before
         the message that failed (they stay)."""
         writer = self.durability.writer() if self.durability is not None else None
-        items = nbytes = 0
+        items = nbytes = duplicates = 0
         wait_s = 0.0
         stream = aiter(messages)
         receiving = asyncio.ensure_future(_next(stream))
@@ -181,9 +183,12 @@ class ReplayCore:
                 table = self.table(record.table)
                 batch = convert.item_batch(record, table.config.unroll_length)
                 table.check(batch)
-                wait_s += await self._insert(table, batch, writer)
-                items += batch.count
-                nbytes += batch.nbytes
+                tag = tag_of(record.writer_id, record.sequence)
+                waited, inserted = await self._insert(table, batch, writer, tag)
+                wait_s += waited
+                items += inserted
+                nbytes += inserted * batch.item_bytes
+                duplicates += batch.count - inserted
         except ServiceError as error:
             if writer is not None:
                 with contextlib.suppress(ServiceError):
@@ -201,22 +206,35 @@ class ReplayCore:
             receiving.add_done_callback(_retrieve)
         if writer is not None:
             await writer.flush()
-        return RecordResult(items, nbytes, wait_s)
+        return RecordResult(items, nbytes, wait_s, duplicates)
 
-    async def _insert(self, table: Table, batch: ItemBatch, writer: WalWriter | None) -> float:
-        """Insert a checked batch as the rate limiter lets it through; seconds waited."""
-        done, waited, wait_s = 0, False, 0.0
+    async def _insert(
+        self, table: Table, batch: ItemBatch, writer: WalWriter | None, tag: Tag | None = None
+    ) -> tuple[float, int]:
+        """Insert a checked batch as the rate limiter lets it through, but for the items of a tagged
+        message the table has already (``writers``); (seconds waited, items inserted)."""
+        done = table.writers.done(tag, batch.count)
+        waited, wait_s, inserted = False, 0.0, 0
         while done < batch.count:
             start = time.monotonic()
             allowed, waited = await table.limiter.acquire_inserts(batch.count - done, waited=waited)
             if waited:
                 wait_s += time.monotonic() - start
-            inserted = table.insert(batch, done, done + allowed)
+            # A retry of the same message on another stream may have inserted some meanwhile.
+            done = max(done, table.writers.done(tag, batch.count))
+            allowed = min(allowed, batch.count - done)
+            if allowed <= 0:
+                break
+            items = table.insert(batch, done, done + allowed)
             table.limiter.inserted(allowed)
-            if writer is not None:
-                writer.add(table, inserted, batch.slice_columns(done, done + allowed))
             done += allowed
-        return wait_s
+            inserted += allowed
+            if tag is not None:
+                table.writers.advance(tag, done)
+            if writer is not None:
+                extra = tag.extra(done) if tag is not None else None
+                writer.add(table, items, batch.slice_columns(done - allowed, done), extra)
+        return wait_s, inserted
 
     # sampling
 

@@ -58,7 +58,7 @@ class ReplayServicer(replay_pb2_grpc.ReplayServiceServicer):
     ) -> replay_pb2.RecordExperienceResponse:
         result = await self.core.record(request_iterator)
         return replay_pb2.RecordExperienceResponse(
-            items=result.items, bytes=result.bytes, wait_s=result.wait_s
+            items=result.items, bytes=result.bytes, wait_s=result.wait_s, duplicates=result.duplicates
         )
 
     async def GetExperienceBatch(

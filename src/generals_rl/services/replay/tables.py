@@ -15,6 +15,8 @@ removed meanwhile).
   oldest items; ``max_times_sampled`` also removes an item once sampled that many times (an item
   drawn again in the same batch after its last allowed sample is redrawn).
 - Removed items go to ``on_remove`` (the archive) when the table archives.
+- ``writers`` remembers how far each writer's tagged messages got, so retries insert nothing
+  twice (``writers``).
 
 Tables are not thread-safe: the service drives them from its event loop, and the rate limiter's
 waits are the only suspension points around them.
@@ -47,6 +49,7 @@ from generals_rl.services.replay.items import (
 )
 from generals_rl.services.replay.ratelimiter import RateLimiter
 from generals_rl.services.replay.sumtree import SumTree
+from generals_rl.services.replay.writers import Writers
 
 LAG_WINDOW = 1000
 """Sampled items the policy-lag statistic averages over."""
@@ -102,6 +105,7 @@ class Table:
         self.signature: Signature | None = None
         self.item_bytes = 0
         self.counters = Counters()
+        self.writers = Writers()
         self.limiter = RateLimiter(config.rate_limiter, lambda: self.size, available=self.samplable)
         self.on_remove = on_remove
         self.size = 0
@@ -438,6 +442,7 @@ class Table:
             "max_priority": self._max_priority,
             "lags": self._lags[: min(self._lag_count, LAG_WINDOW)].tolist(),
             "lag_count": self._lag_count,
+            "writers": self.writers.to_json(),
         }
 
     def load_state(self, state: Mapping[str, Any]) -> None:
@@ -455,6 +460,7 @@ class Table:
         lags = np.asarray(state["lags"], np.float64)
         self._lags[: lags.shape[0]] = lags
         self._lag_count = int(state["lag_count"])
+        self.writers.load_json(state.get("writers", ()))
 
     def items(self) -> Items:
         """Every item, oldest first (checkpoints)."""

@@ -65,6 +65,8 @@ class WireRecord:
     policy_version: int = 0
     trajectories: WireTrajectories | None = None
     priorities: WireTensor | None = None
+    writer_id: str = ""
+    sequence: int = 0
 
 
 @dataclass(frozen=True)
@@ -234,6 +236,8 @@ def decode_record(buf: Buffer) -> WireRecord:
         policy_version=_last_int(fields, 2, signed=True),
         trajectories=_trajectories(_message(fields, 3)),
         priorities=_tensor(_message(fields, 4)),
+        writer_id=_string(fields, 5),
+        sequence=_last_int(fields, 6),
     )
 
 
@@ -345,7 +349,13 @@ def _trajectories_message(tensors: Mapping[str, TensorParts]) -> _Message:
 
 
 def encode_record(
-    table: str, policy_version: int, tensors: Mapping[str, TensorParts], priorities: TensorParts | None = None
+    table: str,
+    policy_version: int,
+    tensors: Mapping[str, TensorParts],
+    priorities: TensorParts | None = None,
+    *,
+    writer_id: str = "",
+    sequence: int = 0,
 ) -> bytes:
     """The wire bytes of a ``RecordExperienceRequest`` (tensor names as ``_trajectories_message``)."""
     m = _Message()
@@ -356,6 +366,10 @@ def encode_record(
     m.message(3, _trajectories_message(tensors))
     if priorities is not None:
         m.message(4, _tensor_message(priorities))
+    writer = writer_id.encode("utf-8")
+    if writer:
+        m.bytes_field(5, (writer,), len(writer))
+    m.varint(6, sequence)
     return b"".join(m.pieces)
 
 
