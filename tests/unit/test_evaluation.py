@@ -35,6 +35,11 @@ from generals_rl.training.evaluation import (
 )
 from generals_rl.training.networks import build
 
+
+def rec(opponent: str, wins: int, draws: int, losses: int) -> Record:
+    return Record(wins=wins, losses=losses, draws=draws, opponent=opponent)
+
+
 SPRT = EvaluationConfig(batch_games=10, max_games=60, elo0=0, elo1=50)
 
 
@@ -48,21 +53,21 @@ def _one_thread() -> None:
 
 def test_sprt_verdicts_on_given_records() -> None:
     bounds = SprtConfig(0, 50).bounds()
-    accepted = judge(SPRT, Record("model:3", 40, 4, 10))
+    accepted = judge(SPRT, rec("model:3", 40, 4, 10))
     assert accepted is not None and accepted.promote and accepted.llr is not None
     assert accepted.llr >= bounds[1] and accepted.llr == pytest.approx(sprt(40, 4, 10).llr)
     assert accepted.reason.startswith(f"SPRT accepted: LLR {accepted.llr:.2f} ≥ 2.94 after 54 games")
     assert "W-D-L 40-4-10 vs v3" in accepted.reason and "elo1 50" in accepted.reason
 
-    rejected = judge(SPRT, Record("model:3", 2, 4, 20))
+    rejected = judge(SPRT, rec("model:3", 2, 4, 20))
     assert rejected is not None and not rejected.promote
     assert (
         rejected.reason.startswith("not promoted: SPRT rejected: LLR")
         and "≤ -2.94 after 26 games" in rejected.reason
     )
 
-    assert judge(SPRT, Record("model:3", 6, 2, 4)) is None  # too few games to tell: play on
-    undecided = judge(SPRT, Record("model:3", 31, 0, 29))  # the most games allowed, no decision
+    assert judge(SPRT, rec("model:3", 6, 2, 4)) is None  # too few games to tell: play on
+    undecided = judge(SPRT, rec("model:3", 31, 0, 29))  # the most games allowed, no decision
     assert (
         undecided is not None
         and not undecided.promote
@@ -73,14 +78,14 @@ def test_sprt_verdicts_on_given_records() -> None:
 
 def test_win_rate_verdicts_look_once_after_max_games() -> None:
     config = EvaluationConfig(promotion="win_rate", max_games=100, win_rate_bound=0.55)
-    assert judge(config, Record("model:2", 90, 0, 0)) is None  # no peeking before max_games
-    passed = judge(config, Record("model:2", 70, 10, 20))  # score 0.75, Wilson lower end ~0.66
+    assert judge(config, rec("model:2", 90, 0, 0)) is None  # no peeking before max_games
+    passed = judge(config, rec("model:2", 70, 10, 20))  # score 0.75, Wilson lower end ~0.66
     assert passed is not None and passed.promote and passed.llr is None
     assert (
         passed.reason.startswith("win-rate bound passed: score 75.0% (95% CI [")
         and "above 55.0%" in passed.reason
     )
-    failed = judge(config, Record("model:2", 55, 10, 35))  # score 0.60: lower end ~0.50
+    failed = judge(config, rec("model:2", 55, 10, 35))  # score 0.60: lower end ~0.50
     assert failed is not None and not failed.promote and "lower end not above 55.0%" in failed.reason
 
 
@@ -90,18 +95,18 @@ def test_more_wins_never_turn_a_promotion_into_a_rejection(w: int, d: int, n_l: 
         if w + d + n_l == 0:
             continue
         base, better = (
-            judge(config, Record("model:1", w, d, n_l)),
-            judge(config, Record("model:1", w + 1, d, n_l)),
+            judge(config, rec("model:1", w, d, n_l)),
+            judge(config, rec("model:1", w + 1, d, n_l)),
         )
         if base is not None and base.promote:
             assert better is not None and better.promote
 
 
 def test_records_and_config() -> None:
-    total = Record("bot:random", 3, 2, 1) + Record("bot:random", 1, 0, 1)
+    total = rec("bot:random", 3, 2, 1) + rec("bot:random", 1, 0, 1)
     assert (total.wins, total.draws, total.losses, total.games, total.wdl) == (4, 2, 2, 8, "4-2-2")
-    assert total.score == pytest.approx(5 / 8) and total.interval[0] < 5 / 8 < total.interval[1]
-    assert Record("bot:random").score == 0.5 and Record("bot:random").interval == (0.0, 1.0)
+    assert total.score_rate() == pytest.approx(5 / 8) and total.interval()[0] < 5 / 8 < total.interval()[1]
+    assert Record(opponent="bot:random").score_rate() == 0.5 and Record().interval() == (0.0, 1.0)
 
     assert EvaluationConfig().generator() is None  # the generals.io preset
     small, scaled = EvaluationConfig(map_side=6).generator(), MapConfig.generalsio_1v1().with_side(6)
@@ -169,7 +174,7 @@ class ScriptedGames:
             them = SeatResult(PlayerRef.parse(b), 1 - k % 2, other, places[other])
             await self.elo.report_result(GameReport(f"g{next(self._ids)}", "1v1", (me, them), ticks=50))
         wins, draws, losses = (games if outcome == o else 0 for o in ("win", "draw", "loss"))
-        return Record(b, wins, draws, losses)
+        return rec(b, wins, draws, losses)
 
 
 class Stack:
@@ -239,7 +244,7 @@ def test_first_version_becomes_champion_then_stronger_ones_are_promoted_and_weak
         v2 = await stack.publish(strength=3)  # wins every game against v1: 22 wins pass the SPRT
         (second,) = await evaluator.step()
         assert second.promoted and second.champion == v2 and await stack.champion() == v2
-        assert second.versus == Record(f"model:{v1}", 30, 0, 0) and second.opponent == v1
+        assert second.versus == rec(f"model:{v1}", 30, 0, 0) and second.opponent == v1
         assert second.reason.startswith("SPRT accepted: LLR 4.01 ≥ 2.94 after 30 games, W-D-L 30-0-0 vs v1")
         assert second.elo is not None and second.champion_elo == second.elo and second.elo > first.elo
         events = await stack.verdicts(v2)
@@ -332,7 +337,7 @@ def test_run_evaluates_new_versions_until_stopped(stack: Stack) -> None:
                 break
             await asyncio.sleep(0.02)
         assert v2 in seen and await stack.champion() == v2
-        assert (v2, Record(f"model:{v1}", 10, 0, 0)) in batches  # the record after the first batch
+        assert (v2, rec(f"model:{v1}", 10, 0, 0)) in batches  # the record after the first batch
         evaluator.stop()
         await asyncio.wait_for(task, 5)
         assert task.done() and task.exception() is None

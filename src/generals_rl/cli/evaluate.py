@@ -54,9 +54,9 @@ def report_table(report: EvaluationReport) -> Table:
     records: list[Record] = ([report.versus] if report.versus else []) + list(report.bots)
     for r in records:
         kind, _, ident = r.opponent.partition(":")
-        low, high = r.interval
+        low, high = r.interval()
         who = f"v{ident} (champion)" if kind == "model" else ident
-        table.add_row(who, str(r.games), r.wdl, f"{r.score:.1%}", f"[{low:.1%}, {high:.1%}]")
+        table.add_row(who, str(r.games), r.wdl, f"{r.score_rate():.1%}", f"[{low:.1%}, {high:.1%}]")
     elo = f"Elo v{report.version} {report.elo:.0f}" if report.elo is not None else "Elo unknown"
     if report.champion and report.champion_elo is not None:
         elo += f", champion v{report.champion} {report.champion_elo:.0f}"
@@ -68,7 +68,9 @@ def _batch_line(progress: Progress, task: Any) -> Callable[[int, Record], None]:
     def show(version: int, record: Record) -> None:
         kind, _, ident = record.opponent.partition(":")
         who = f"v{ident}" if kind == "model" else ident
-        line = f"v{version} vs {who}: W-D-L {record.wdl} after {record.games} games ({record.score:.1%})"
+        line = (
+            f"v{version} vs {who}: W-D-L {record.wdl} after {record.games} games ({record.score_rate():.1%})"
+        )
         progress.update(task, description=line)
         progress.console.print(line, highlight=False)
 

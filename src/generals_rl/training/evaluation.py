@@ -50,11 +50,10 @@ from generals_rl.services.common.channels import channel
 from generals_rl.services.common.errors import FailedPrecondition, NotFound, ServiceError
 from generals_rl.services.elo.api import Elo
 from generals_rl.services.elo.domain import PlayerRef as EloPlayer
-from generals_rl.services.elo.ratings import Decision, SprtConfig, sprt
+from generals_rl.services.elo.ratings import Decision, HeadToHead, SprtConfig, sprt
 from generals_rl.services.model.api import ModelRegistry
 from generals_rl.services.model.domain import Actor, Event, Selector
 from generals_rl.settings import Settings
-from generals_rl.stats import wilson_interval
 from generals_rl.v1 import common_pb2
 from generals_rl.v1 import matchmaker_pb2 as mm_pb
 
@@ -161,36 +160,20 @@ class EvaluationConfig:
 
 
 @dataclass(frozen=True)
-class Record:
-    """Wins, draws and losses against one opponent (a canonical key: ``bot:random``, ``model:3``)."""
+class Record(HeadToHead):
+    """Wins, losses and draws against one opponent, a canonical key (``bot:random``, ``model:3``):
+    the Elo Service's ``HeadToHead`` (``games``, ``score_rate()``, the 95% Wilson ``interval()``)
+    with the opponent's name."""
 
-    opponent: str
-    wins: int = 0
-    draws: int = 0
-    losses: int = 0
-
-    @property
-    def games(self) -> int:
-        return self.wins + self.draws + self.losses
-
-    @property
-    def score(self) -> float:
-        """Points per game, a draw half a win; 0.5 without games."""
-        return (self.wins + self.draws / 2) / self.games if self.games else 0.5
-
-    @property
-    def interval(self) -> tuple[float, float]:
-        """The 95% Wilson interval of the score."""
-        return wilson_interval(self.wins + self.draws / 2, self.games)
+    opponent: str = ""
 
     @property
     def wdl(self) -> str:
         return f"{self.wins}-{self.draws}-{self.losses}"
 
     def __add__(self, other: Record) -> Record:
-        return Record(
-            self.opponent, self.wins + other.wins, self.draws + other.draws, self.losses + other.losses
-        )
+        wins, losses, draws = self.wins + other.wins, self.losses + other.losses, self.draws + other.draws
+        return Record(wins=wins, losses=losses, draws=draws, opponent=self.opponent)
 
 
 @dataclass(frozen=True)
@@ -224,7 +207,7 @@ class EvaluationReport:
 
     def win_rates(self) -> dict[str, float]:
         """Score against each bot, by bot name."""
-        return {r.opponent.partition(":")[2]: r.score for r in self.bots}
+        return {r.opponent.partition(":")[2]: r.score_rate() for r in self.bots}
 
 
 def model(version: int) -> str:
@@ -241,8 +224,8 @@ def judge(config: EvaluationConfig, record: Record) -> Verdict | None:
     if config.promotion == "win_rate":
         if n < config.max_games:
             return None
-        low, high = record.interval
-        rate = f"score {record.score:.1%} (95% CI [{low:.1%}, {high:.1%}]) after {n} games, {versus}"
+        low, high = record.interval()
+        rate = f"score {record.score_rate():.1%} (95% CI [{low:.1%}, {high:.1%}]) after {n} games, {versus}"
         if low > config.win_rate_bound:
             return Verdict(
                 True, f"win-rate bound passed: {rate}; lower end above {config.win_rate_bound:.1%}"
@@ -298,7 +281,7 @@ class MatchmakerGames:
         self.poll_s = poll_s
 
     async def play(self, a: str, b: str, games: int, seed: int) -> Record:
-        total = Record(b)
+        total = Record(opponent=b)
         part = 0
         while total.games < games:
             n = min(games - total.games, _MAX_TOURNAMENT_GAMES)
@@ -323,7 +306,7 @@ class MatchmakerGames:
             raise EvaluationError(f"tournament {done.tournament_id} ({a} vs {b}) failed: {done.error}")
         mine = _player(a)
         line = next(s for s in done.standings if s.player == mine)
-        return Record(b, line.wins, line.draws, line.losses)
+        return Record(wins=line.wins, losses=line.losses, draws=line.draws, opponent=b)
 
 
 def _derive(seed: int, *parts: object) -> int:
@@ -517,7 +500,7 @@ class Evaluator:
         return report
 
     async def _against(self, version: int, champion: int) -> tuple[Record, Verdict]:
-        record, batch = Record(model(champion)), 0
+        record, batch = Record(opponent=model(champion)), 0
         while True:
             n = min(self.config.batch_games, self.config.max_games - record.games)
             record = record + await self._play(version, model(champion), n, "batch", batch)
@@ -530,7 +513,7 @@ class Evaluator:
 
     async def _play(self, version: int, opponent: str, games: int, *salt: object) -> Record:
         if games == 0:
-            return Record(opponent)
+            return Record(opponent=opponent)
         seed = _derive(self.config.seed, version, opponent, *salt) if self.config.seed else 0
         got = await self.games.play(model(version), opponent, games, seed)
         if self.on_batch is not None and opponent.startswith("bot:"):
@@ -582,7 +565,7 @@ async def read_report(
     async def record(opponent: str) -> Record:
         kind, _, ident = opponent.partition(":")
         h2h = await elo.head_to_head(me, EloPlayer(kind, ident), mode)
-        return Record(opponent, h2h.a_wins, h2h.draws, h2h.b_wins)
+        return Record(wins=h2h.a_wins, losses=h2h.b_wins, draws=h2h.draws, opponent=opponent)
 
     versus = await record(model(before)) if before and before != version else None
     bots = tuple([await record(bot(name)) for name in opponents])
