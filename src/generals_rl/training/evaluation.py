@@ -18,8 +18,9 @@ with hosted seats and rated by the Elo Service like any game (``MatchmakerGames`
   of the score (a draw counts half) is above ``win_rate_bound``. One look at the end: looking
   after every batch would raise the rate of false promotions.
 
-The first accepted version becomes champion with the reason ``first version``. Then every version
-plays ``bot_games`` games against each bot of ``opponents`` for its win rates.
+The first accepted version becomes champion with the reason ``first version``. The verdict is
+recorded at once (actors get a new champion without waiting); then the version plays ``bot_games``
+games against each bot of ``opponents`` for its win rates.
 
 **What is recorded**, with no storage of its own: the alias ``candidate`` points at the last version
 evaluated, and every evaluated version gets an ALIAS_SET event for ``candidate`` whose reason is
