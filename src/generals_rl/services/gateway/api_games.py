@@ -17,11 +17,11 @@ from generals_rl.services.game.domain import (
     PlayerRef,
     SeatSpec,
 )
+from generals_rl.services.gateway.api_models import selector
 from generals_rl.services.gateway.auth import BackendDep, Session
 from generals_rl.services.gateway.backend import Backend
 from generals_rl.services.gateway.schemas import CreateGameIn, GameOut, GamePageOut, QueueOut
 from generals_rl.services.gateway.views import game_json
-from generals_rl.services.model.domain import select
 
 router = APIRouter(prefix="/api", tags=["games"])
 
@@ -35,7 +35,7 @@ async def opponent_ref(backend: Backend, opponent: str) -> PlayerRef:
     if kind == "bot" and name:
         return PlayerRef("bot", name)  # the Game Service checks the name
     if kind == "model" and name:
-        info = await backend.models.get_version(select(name))
+        info = await backend.models.get_version(selector(name))
         return PlayerRef("model", str(info.version))
     raise InvalidArgument(f"opponent: write bot:<name> or model:<version or alias>, got {opponent!r:.80}")
 

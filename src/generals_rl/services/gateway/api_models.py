@@ -28,7 +28,7 @@ from generals_rl.services.gateway.schemas import (
     WinRateOut,
 )
 from generals_rl.services.gateway.views import when
-from generals_rl.services.model.domain import Actor, AliasInfo, Event, VersionInfo, select
+from generals_rl.services.model.domain import Actor, AliasInfo, Event, Selector, VersionInfo
 from generals_rl.v1 import common_pb2, game_pb2
 from generals_rl.v1 import matchmaker_pb2 as mm
 
@@ -51,6 +51,13 @@ STATUSES = {
     mm.TOURNAMENT_STATUS_FINISHED: "finished",
     mm.TOURNAMENT_STATUS_FAILED: "failed",
 }
+
+
+def selector(target: str) -> Selector:
+    """A version number (ASCII digits: ``"¹".isdigit()`` is true too) or else an alias name."""
+    if target.isascii() and target.isdigit():
+        return Selector(version=int(target))
+    return Selector(alias=target)
 
 
 def version_out(v: VersionInfo) -> VersionOut:
@@ -124,7 +131,7 @@ async def get_model(
     backend: BackendDep,
 ) -> VersionOut:
     """One version, by number or alias (``champion``, ``latest``, ``candidate``)."""
-    return version_out(await backend.models.get_version(select(target)))
+    return version_out(await backend.models.get_version(selector(target)))
 
 
 @router.get("/aliases", tags=["models"])
