@@ -112,6 +112,7 @@ class TrainingMonitor:
         self.table, self.unroll, self.run_id, self.bots, self.mode = table, unroll, run_id, bots, mode
         self._started = time.monotonic()
         self._last: tuple[float, int, int] | None = None  # (time, inserts, samples)
+        self._replay: dict[str, Any] = {}
 
     async def poll(self) -> Snapshot:
         now = time.monotonic()
@@ -120,12 +121,12 @@ class TrainingMonitor:
         try:
             stats = await self.replay.stats(self.table)
             inserts, samples = int(stats.inserts), int(stats.samples)
-            values.update(
-                env_steps=inserts * self.unroll,
-                samples=samples,
-                policy_lag=float(stats.sampled_lag_versions),
-                replay_size=int(stats.size),
-            )
+            self._replay = {
+                "env_steps": inserts * self.unroll,
+                "samples": samples,
+                "policy_lag": float(stats.sampled_lag_versions),
+                "replay_size": int(stats.size),
+            }
             if self._last is not None and now > self._last[0]:
                 span = now - self._last[0]
                 values["env_steps_per_s"] = (inserts - self._last[1]) * self.unroll / span
@@ -133,6 +134,7 @@ class TrainingMonitor:
             self._last = (now, inserts, samples)
         except ServiceError:
             down.append("replay")
+        values.update(self._replay)  # the last numbers seen while the service is away
         try:
             values.update(await self._models())
         except ServiceError:

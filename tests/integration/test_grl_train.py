@@ -1,0 +1,84 @@
+"""``grl train`` on one machine: the services, a learner and an actor as child processes, the
+evaluator and the monitor; versions get published and rated, TensorBoard curves written, the status
+left for the gateway, and a second run resumes from the first one's checkpoint."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import pytest
+from rich.console import Console
+
+from conftest import free_port
+from generals_rl.settings import Settings
+from generals_rl.storage import open_blobs, open_sql
+from generals_rl.training.config import TrainConfig
+from generals_rl.training.evaluation import EvaluationConfig
+from generals_rl.training.learner import BUCKET
+from generals_rl.training.remote import RemoteOptions
+from generals_rl.training.train import TrainLayout, run
+
+TINY = TrainConfig(
+    channels=8,
+    blocks=1,
+    map_side=6,
+    games=8,
+    unroll=8,
+    minibatch=8,
+    max_ticks=200,
+    threads=1,
+    time_budget_s=25,
+    eval_every_s=-1,
+    checkpoint_every=20,
+    run_name="tiny",
+)
+
+
+def _settings(tmp_path: Path) -> Settings:
+    names = ("game", "matchmaker", "model", "elo", "replay", "gateway")
+    return Settings(data_dir=tmp_path / "data", ports={name: free_port() for name in names})
+
+
+def _run(settings: Settings, config: TrainConfig) -> None:
+    layout = TrainLayout(actors=1, dashboard=False, gateway=False, stop_timeout_s=30)
+    evaluation = EvaluationConfig(
+        map_side=6, max_ticks=200, bot_games=4, batch_games=4, max_games=8, poll_s=1
+    )
+    options = RemoteOptions(publish_every=10)
+    with (settings.data_dir / "console.txt").open("a") as out:
+        console = Console(file=out, width=200)
+        asyncio.run(run(config, settings, layout, options=options, evaluation=evaluation, console=console))
+
+
+def _versions(settings: Settings) -> list[tuple[int, int]]:
+    """(version, training step) of the run's versions, oldest first."""
+    database = open_sql(settings.sql_uri)
+    try:
+        return sorted((v.version, v.training_step) for v in database.models.list_versions(limit=1000))
+    finally:
+        database.close()
+
+
+@pytest.mark.slow
+def test_a_run_publishes_and_rates_versions_and_the_next_run_resumes(tmp_path: Path) -> None:
+    settings = _settings(tmp_path)
+    settings.data_dir.mkdir(parents=True)
+    _run(settings, TINY)
+
+    first = _versions(settings)
+    assert len(first) >= 2, first  # the starting weights, then versions every 10 updates
+    blobs = open_blobs(settings.blob_uri)
+    checkpoint = blobs.get(BUCKET, "tiny/latest").decode()
+    step = int(checkpoint.rsplit("-", 1)[1].split(".")[0])
+    assert step >= max(s for _, s in first) > 0
+    assert list((settings.data_dir / "tensorboard" / "tiny").glob("events.out.tfevents.*"))
+    logs = settings.data_dir / "logs" / "tiny"
+    assert (logs / "learner.log").read_text() and (logs / "actor-0.log").read_text()
+
+    _run(settings, TINY)  # the same run again: resumes, never starts over
+    second = [(v, s) for v, s in _versions(settings) if v > first[-1][0]]
+    assert second, "the resumed run published nothing"
+    assert min(s for _, s in second) >= step  # it went on from the checkpoint's step
+    text = (settings.data_dir / "console.txt").read_text()
+    assert "stopped learner (exit code 0)" in text
