@@ -4,17 +4,23 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
+import signal
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 import torch
+from typer.testing import CliRunner
 
 from generals_rl.agents import GathererAgent, make_agent
 from generals_rl.bridge.client import BotConfig, BridgeError, GameResult, GeneralsBot
 from generals_rl.bridge.protocol import GAME_START, GAME_UPDATE, Queue
 from generals_rl.bridge.testing import GameRecord, LocalGeneralsServer, LocalServerConfig
+from generals_rl.cli.main import app
 from generals_rl.game.observations import Observation
 
 
@@ -198,3 +204,45 @@ def test_a_bot_that_falls_behind_acts_on_the_newest_update_and_clears_stale_move
     assert 0 < results[0].attacks < len(updates)  # but it acted only on the newest when behind
     assert mine.cleared > 0  # and dropped what the server still held for past turns
     assert mine.malformed == 0
+
+
+def test_grl_bot_refuses_bad_arguments_with_a_message() -> None:
+    runner = CliRunner()
+    cases = [
+        (["--user-id", "u"], "exactly one of --model"),
+        (["--user-id", "u", "--bot", "gatherer", "--model", "champion"], "exactly one of --model"),
+        (["--user-id", "u", "--bot", "nobody"], "unknown agent 'nobody'"),
+        (["--user-id", "u", "--bot", "random", "--queue", "2v2"], "1v1, ffa or private:ROOM"),
+        (["--user-id", "", "--bot", "random"], "a user id is needed"),
+    ]
+    for args, message in cases:
+        result = runner.invoke(app, ["bot", "generalsio", *args])
+        assert result.exit_code == 2, (args, result.output)
+        assert message in " ".join(result.output.split()), (args, result.output)
+
+
+def test_grl_bot_plays_a_game_on_grl_bot_local_server() -> None:
+    command = ["bot", "local-server", "--port", "0", "--side", "8", "--tick-seconds", "0", "--lockstep"]
+    server = subprocess.Popen(
+        [sys.executable, "-m", "generals_rl.cli.main", *command, "--seed", "1"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "OMP_NUM_THREADS": "1"},
+    )
+    try:
+        assert server.stderr is not None
+        url = ""
+        deadline = time.monotonic() + 60
+        while not url and time.monotonic() < deadline:
+            line = server.stderr.readline()
+            assert line, "grl bot local-server exited before listening"
+            if line.startswith("listening on "):
+                url = line.split()[-1]
+        player = ["--user-id", "me", "--bot", "gatherer", "--server", url, "--join-timeout", "30"]
+        result = CliRunner().invoke(app, ["bot", "generalsio", *player])
+        assert result.exit_code == 0, result.output
+        assert "game 1: won after" in result.output and "(replay local-0)" in result.output
+    finally:
+        server.send_signal(signal.SIGINT)
+        assert server.wait(timeout=30) == 0
