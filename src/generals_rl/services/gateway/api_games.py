@@ -84,11 +84,10 @@ async def create_game(body: CreateGameIn, session: Session, backend: BackendDep)
     seats = (hosted, human) if body.seat == 1 else (human, hosted)
     generator = None
     if body.side is not None:
-        low = max(2, body.side // 3)
         generator = GeneratorSpec(
             side=(body.side, body.side),
             cities=(0, max(0, body.side // 4)),
-            min_distance=(low, max(low, body.side // 2)),
+            min_distance=(body.side // 2, body.side - 1),
             fair_radius=2,
             min_room=3,
         )

@@ -426,7 +426,7 @@ function svgChart(element, points, yLabel) {
 async function showLeaderboard(playerKey) {
   const mode = $("board-mode").value;
   const board = await api(`/api/leaderboard?mode=${mode}&page_size=100`);
-  const lo = Math.min(...board.entries.map((e) => e.lower), 0), hi = Math.max(...board.entries.map((e) => e.upper), 1);
+  const lo = Math.min(...board.entries.map((e) => e.lower)), hi = Math.max(...board.entries.map((e) => e.upper));
   const bar = (e) => `<span class="ci" title="95%: ${e.lower.toFixed(0)} .. ${e.upper.toFixed(0)}">` +
     `<span style="left:${(100 * (e.lower - lo)) / (hi - lo)}%;right:${100 - (100 * (e.upper - lo)) / (hi - lo)}%"></span></span>`;
   table($("leaderboard"), ["#", "player", "rating", "95% interval", "", "games", "W / L / D"], board.entries.map((e) => [
