@@ -1,4 +1,4 @@
-# generals-rl: `make run` plays a match, `make test` runs every check. Both set up .venv first.
+# generals-rl: `make run` trains by self-play, `make test` runs every check. Both set up .venv first.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
@@ -19,8 +19,10 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install -q -e '.[test]'
 	touch $(STAMP)
 
+# Every service, one learner, two actors, the evaluator and a live dashboard for 15 minutes (Ctrl-C
+# stops early; running it again resumes from the checkpoint).
 run: install
-	$(BIN)/grl play --p1 gatherer --p2 expander
+	$(BIN)/grl train
 
 lint: install
 	$(BIN)/ruff check src tests benchmarks
