@@ -348,3 +348,15 @@ def blobs(blob_uri: str) -> Iterator[BlobStore]:
         yield opened
     finally:
         opened.close()
+
+
+@pytest.fixture
+def one_thread() -> Iterator[None]:
+    """Torch on one thread for the test: small tensors run faster than two threads fighting over
+    the shared machine's cores."""
+    import torch
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
