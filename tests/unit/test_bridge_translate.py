@@ -3,8 +3,6 @@ and our flat actions map to generals.io attacks and back."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 import torch
 from hypothesis import given, settings
@@ -17,13 +15,7 @@ from generals_rl.bridge.translate import BoardTooLargeError, action_of, attack_o
 from generals_rl.game import EngineConfig, Maps, initial_state, observe, step
 from generals_rl.game.engine import encode_action
 
-
-@pytest.fixture(autouse=True)
-def one_thread() -> Iterator[None]:
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def random_maps(gen: torch.Generator, height: int, width: int, players: int) -> Maps:
