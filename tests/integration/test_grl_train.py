@@ -82,3 +82,25 @@ def test_a_run_publishes_and_rates_versions_and_the_next_run_resumes(tmp_path: P
     assert min(s for _, s in second) >= step  # it went on from the checkpoint's step
     text = (settings.data_dir / "console.txt").read_text()
     assert "stopped learner (exit code 0)" in text
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--set", "no_such_setting=1"], "unknown training setting"),
+        (["--set", "games=many"], "bad value for games"),
+        (["--set", "lr"], "expected key=value"),
+        (["--actors", "0"], "actors"),
+    ],
+)
+def test_bad_training_settings_are_refused_before_anything_starts(
+    tmp_path: Path, args: list[str], message: str
+) -> None:
+    from typer.testing import CliRunner
+
+    from generals_rl.cli.main import app
+
+    result = CliRunner().invoke(app, ["train", "--data-dir", str(tmp_path), *args])
+    assert result.exit_code == 2
+    assert message in " ".join(result.output.split())
+    assert not (tmp_path / "grl.db").exists()  # nothing was started

@@ -21,8 +21,8 @@ console = Console()
 
 
 def train(
-    settings_: list[str] = typer.Argument(
-        None, metavar="[KEY=VALUE]...", help="training settings (TrainConfig fields), e.g. lr=3e-4 games=64"
+    settings_: list[str] = typer.Option(
+        None, "--set", help="a training setting, key=value (repeatable): --set games=64"
     ),
     config: Path | None = typer.Option(None, "--config", help="TOML file of training settings (flags win)"),
     run_name: str | None = typer.Option(None, "--run", help="run name: checkpoints, logs, versions [serial]"),

@@ -2,7 +2,7 @@
 
     grl train                         # every service, one learner, N actors, the evaluator, a dashboard
     grl train --fused                 # engine, inference and learning in one process (one GPU)
-    grl train --config run.toml lr=3e-4 games=64
+    grl train --config run.toml --set lr=3e-4 --set games=64
 
 This process runs every service (Game, Matchmaker, Model, Elo, Replay and the HTTP gateway) on the
 settings' storage (``grl-data/`` by default), the evaluation loop (``evaluation.Evaluator``) and the
