@@ -1,8 +1,9 @@
 """The web UI in a real browser: Playwright drives Debian's Chromium (headless) against `grl up`
 started as a user starts it (every service and the gateway, on free ports). A guest logs in,
 starts a game against `random`, moves with the keyboard (a queue shown, Q clears it, the board
-grows), surrenders, opens the replay and scrubs it with a player's fog, uploads an official
-`.gior` and watches it, and finds the game rated on the leaderboard.
+grows) while a spectator watches in a second tab, surrenders, opens the replay and scrubs it
+with a player's fog, uploads an official `.gior` and watches it, and finds the game rated on
+the leaderboard.
 
 Screenshots of each step are kept: in $GRL_ARTIFACTS_DIR when set, else in a pytest temporary
 folder whose path the test prints. Without /usr/bin/chromium the test is skipped (failed under
@@ -161,8 +162,19 @@ def test_play_replay_and_upload_in_chromium(grl_up: str, artifacts: Path) -> Non
                 page.keyboard.press(key)
             page.wait_for_function("document.querySelectorAll('#play-board .tile.mine').length >= 4")
             page.screenshot(path=artifacts / "3-expanded.png")
+
+            # A spectator in a second tab finds the game among the live ones and sees eve's view.
+            spectator = browser.new_page(viewport={"width": 1280, "height": 900})
+            spectator.goto(grl_up + "/#/live")
+            spectator.click("#live-games a")
+            expect(spectator.locator("#watch-board .tile")).to_have_count(64, timeout=15_000)
+            expect(spectator.locator("#watch-state")).to_have_text("seat 0's view")
+            expect(spectator.locator("#watch-scores")).to_contain_text("eve")
+            spectator.screenshot(path=artifacts / "3b-spectator.png")
             page.click("#surrender")
             expect(page.locator("#game-state")).to_contain_text("game over: loss", timeout=30_000)
+            expect(spectator.locator("#watch-state")).to_contain_text("over: finished")
+            spectator.close()
 
             # The replay: scrub the timeline, show one player's fog.
             page.click("#game-replay")
