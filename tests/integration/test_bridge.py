@@ -15,7 +15,7 @@ import pytest
 import torch
 from typer.testing import CliRunner
 
-from generals_rl.agents import GathererAgent, make_agent
+from generals_rl.agents import Agent, GathererAgent, make_agent
 from generals_rl.bridge.client import BotConfig, BridgeError, GameResult, GeneralsBot
 from generals_rl.bridge.protocol import GAME_START, GAME_UPDATE, Queue
 from generals_rl.bridge.testing import GameRecord, LocalGeneralsServer, LocalServerConfig
@@ -239,3 +239,41 @@ def test_grl_bot_plays_a_game_on_grl_bot_local_server() -> None:
     finally:
         server.send_signal(signal.SIGINT)
         assert server.wait(timeout=30) == 0
+
+
+class _Fixed(Agent):
+    """Always the same action (for the bot's guards against a broken agent)."""
+
+    def __init__(self, action: int) -> None:
+        super().__init__(0)
+        self.action = action
+
+    def act(self, obs: Observation) -> torch.Tensor:
+        if self.action < 0:
+            raise RuntimeError("the policy broke")
+        return torch.full((obs.action_mask.shape[0],), self.action, dtype=torch.int64)
+
+
+def test_an_illegal_action_from_the_agent_is_never_sent(caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.WARNING, logger="generals_rl.bridge.client")
+
+    async def scenario() -> tuple[list[GameResult], GameRecord]:
+        async with LocalGeneralsServer(LocalServerConfig(bots=("random",), side=6, max_ticks=20)) as server:
+            bot = GeneralsBot(BotConfig(user_id="u", server=server.url, update_timeout=10), _Fixed(10**6))
+            return await asyncio.wait_for(bot.run(), timeout=60), await server.wait_game(0)
+
+    results, record = asyncio.run(scenario())
+    assert results[0].outcome == "lost" and results[0].killer is None  # the tick limit: a draw
+    assert record.winner == -1 and record.seats[0].attacks == 0
+    assert sum("illegal action" in r.getMessage() for r in caplog.records) == 21  # updates of ticks 0..20
+
+
+def test_an_agent_that_fails_ends_the_game_with_an_error_and_the_bot_leaves() -> None:
+    async def scenario() -> tuple[list[GameResult], GameRecord]:
+        async with LocalGeneralsServer(LocalServerConfig(bots=("random",), side=6)) as server:
+            bot = GeneralsBot(BotConfig(user_id="u", server=server.url, update_timeout=10), _Fixed(-1))
+            return await asyncio.wait_for(bot.run(), timeout=60), await server.wait_game(0)
+
+    results, record = asyncio.run(scenario())
+    assert results[0].outcome == "error" and "the policy broke" in results[0].error
+    assert record.seats[0].left and record.winner == 1

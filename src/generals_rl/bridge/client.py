@@ -312,13 +312,13 @@ class GeneralsBot:
         obs = observation(maps, update, start, self.config.pad_to)
         # In a worker thread: the connection stays served (pings, newer updates) while it thinks.
         action = int((await asyncio.to_thread(self.agent.act, obs))[0])
+        if clear:  # whatever the agent does now, what it queued for past turns is stale
+            await self._emit(CLEAR_MOVES)
         if not 0 <= action < obs.action_mask.shape[-1] or not bool(obs.action_mask[0, action]):
             logger.warning(
                 "the agent chose an illegal action: passing", extra={"action": action, "turn": update.turn}
             )
             return False
-        if clear:
-            await self._emit(CLEAR_MOVES)
         attack = attack_of(action, maps.width, maps.height, self.config.pad_to)
         if attack is None:
             return False
