@@ -19,7 +19,7 @@ from generals_rl.agents import Agent, GathererAgent, make_agent
 from generals_rl.bridge.client import BotConfig, BridgeError, GameResult, GeneralsBot
 from generals_rl.bridge.protocol import GAME_START, GAME_UPDATE, Queue
 from generals_rl.bridge.testing import GameRecord, LocalGeneralsServer, LocalServerConfig
-from generals_rl.cli.main import app
+from generals_rl.cli.bot import bot_app
 from generals_rl.game.observations import Observation
 
 pytestmark = pytest.mark.usefixtures("one_thread")
@@ -209,15 +209,16 @@ def test_grl_bot_refuses_bad_arguments_with_a_message() -> None:
         (["--user-id", "", "--bot", "random"], "a user id is needed"),
     ]
     for args, message in cases:
-        result = runner.invoke(app, ["bot", "generalsio", *args])
+        result = runner.invoke(bot_app, ["generalsio", *args])
         assert result.exit_code == 2, (args, result.output)
         assert message in " ".join(result.output.split()), (args, result.output)
 
 
 def test_grl_bot_plays_a_game_on_grl_bot_local_server() -> None:
-    command = ["bot", "local-server", "--port", "0", "--side", "8", "--tick-seconds", "0", "--lockstep"]
+    # `grl bot ...` is `bot_app` mounted in cli/main.py; run it alone.
+    command = ["local-server", "--port", "0", "--side", "8", "--tick-seconds", "0", "--lockstep"]
     server = subprocess.Popen(
-        [sys.executable, "-m", "generals_rl.cli.main", *command, "--seed", "1"],
+        [sys.executable, "-c", "from generals_rl.cli.bot import bot_app; bot_app()", *command, "--seed", "1"],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
         text=True,
@@ -229,11 +230,11 @@ def test_grl_bot_plays_a_game_on_grl_bot_local_server() -> None:
         deadline = time.monotonic() + 60
         while not url and time.monotonic() < deadline:
             line = server.stderr.readline()
-            assert line, "grl bot local-server exited before listening"
+            assert line, "bot local-server exited before listening"
             if line.startswith("listening on "):
                 url = line.split()[-1]
         player = ["--user-id", "me", "--bot", "gatherer", "--server", url, "--join-timeout", "30"]
-        result = CliRunner().invoke(app, ["bot", "generalsio", *player])
+        result = CliRunner().invoke(bot_app, ["generalsio", *player])
         assert result.exit_code == 0, result.output
         assert "game 1: won after" in result.output and "(replay local-0)" in result.output
     finally:
