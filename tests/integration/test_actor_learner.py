@@ -1,0 +1,209 @@
+"""The distributed actor and learner against real services in this process (embedded storage, free
+ports, 6x6 maps, a tiny network): the learner publishes versions and the actor picks up the newer
+ones; the Replay Service crashes mid-run and restarts from its checkpoint and log on the same
+storage and port, and both keep going, with every acknowledged trajectory there once and none
+twice. Plus the same through the Game Service's StepBatch, and clear errors for bad flags."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import subprocess
+import sys
+import time
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
+
+import pytest
+import torch
+
+from generals_rl.services.common import Server, ServerConfig, channel
+from generals_rl.services.replay import ReplayClient, ReplayCore, ReplayServiceConfig, ReplayServicer
+from generals_rl.services.replay.servicer import replay_service
+from generals_rl.services.runner import run_services
+from generals_rl.settings import Settings
+from generals_rl.training.actor import Actor
+from generals_rl.training.config import TrainConfig
+from generals_rl.training.learner_loop import LearnerLoop
+from generals_rl.training.remote import Backoff, RemoteOptions
+
+GRL = [sys.executable, "-m", "generals_rl.cli.main"]
+TINY = TrainConfig(
+    map_side=6,
+    games=4,
+    unroll=8,
+    max_ticks=150,
+    channels=8,
+    blocks=1,
+    minibatch=8,
+    opponents=(("self", 1.0), ("past", 1.0), ("random", 1.0)),
+    time_budget_s=0,
+    threads=1,
+    seed=3,
+)
+OPTIONS = RemoteOptions(
+    publish_every=4,
+    refresh_s=0.2,
+    opponents_every=2,
+    log_every_s=1.0,
+    rpc_timeout_s=10.0,
+    sample_timeout_s=5.0,
+    backoff=Backoff(initial_s=0.05, max_s=0.5),
+)
+
+
+@pytest.fixture(autouse=True)
+def quick_validation(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("GRL_MODEL_SANITY_GAMES", "0")
+    torch.set_num_threads(1)
+
+
+async def until(condition: Callable[[], bool], what: str, timeout_s: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout_s
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        await asyncio.sleep(0.05)
+
+
+class Replay:
+    """A Replay Service that can crash (no checkpoint at the end, its log thread's writes done)
+    and restart on the same storage and port."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        # No timed checkpoints: a checkpoint's writing thread would outlive an in-process "crash"
+        # (a killed process takes it along); the test asks for one instead.
+        self.config = ReplayServiceConfig(checkpoint_interval_s=0)
+        self.port = 0
+
+    async def start(self) -> None:
+        from generals_rl.storage import open_blobs
+
+        blobs = open_blobs(self.settings.blob_uri)
+        blobs.ensure_buckets()
+        self.core = ReplayCore(blobs, self.config)
+        await self.core.open()
+        self.server = Server([replay_service(ReplayServicer(self.core))], ServerConfig(port=self.port))
+        self.port = await self.server.start()
+
+    async def crash(self) -> None:
+        await self.server.stop(grace_s=0)
+        if self.core._timer is not None:
+            self.core._timer.cancel()
+        await asyncio.gather(*self.core._background, return_exceptions=True)
+        assert self.core.durability is not None
+        await self.core.durability.close()  # the process dies once its log thread wrote
+
+    async def close(self) -> None:
+        await self.server.stop()
+        await self.core.close()
+
+
+@contextlib.asynccontextmanager
+async def services(tmp_path: Path, *names: str) -> AsyncIterator[tuple[Settings, Replay]]:
+    """``names`` through ``run_services`` and a crashable Replay Service, on free ports."""
+    settings = Settings(data_dir=tmp_path / "data", ports=dict.fromkeys(names, 0))
+    async with run_services(names, settings) as running:
+        replay = Replay(settings)
+        await replay.start()
+        try:
+            addresses = {**running.peers.settings.addresses, "replay": f"127.0.0.1:{replay.port}"}
+            yield settings.replace(addresses=addresses), replay
+        finally:
+            await replay.close()
+
+
+async def table_inserts(settings: Settings) -> int:
+    async with channel(settings.address("replay")) as ch:
+        return (await ReplayClient(ch).stats(OPTIONS.table)).inserts
+
+
+def test_actor_and_learner_go_on_through_a_replay_service_crash(tmp_path: Path) -> None:
+    async def scenario() -> None:
+        async with services(tmp_path, "model", "matchmaker", "elo") as (settings, replay):
+            learner = LearnerLoop(TINY, settings, OPTIONS)
+            actor = Actor(TINY, settings, OPTIONS)
+            tasks = [asyncio.create_task(learner.run()), asyncio.create_task(actor.run())]
+            try:
+                # The learner publishes versions; the actor picks up the newer ones.
+                await until(lambda: len(set(actor.stats.versions_seen)) >= 3, "the actor to see 3 versions")
+                assert actor.stats.versions_seen == sorted(actor.stats.versions_seen)
+                assert set(actor.stats.versions_seen) <= set(learner.stats.published)
+
+                # The Replay Service checkpoints, takes more, crashes, and comes back on the same
+                # storage and port (from its checkpoint and log).
+                await replay.core.checkpoint()
+                logged = actor.stats.chunks_acknowledged
+                await until(
+                    lambda: actor.stats.chunks_acknowledged >= logged + 2, "chunks after the checkpoint"
+                )
+                await replay.crash()
+                await asyncio.sleep(0.1)  # answers sent before the crash are read
+                acknowledged = actor.stats.trajectories_acknowledged
+                updates = learner.stats.updates
+                await asyncio.sleep(0.5)  # the actor plays on, holding its rollouts
+                assert actor.stats.trajectories_acknowledged == acknowledged
+                await replay.start()
+                assert await table_inserts(settings) >= acknowledged  # nothing acknowledged was lost
+                await until(lambda: learner.stats.updates >= updates + 12, "the learner to train on")
+                await until(
+                    lambda: actor.stats.trajectories_acknowledged >= acknowledged + 24, "the actor to send on"
+                )
+                published = learner.stats.published[-1]
+                await until(
+                    lambda: actor.version is not None and actor.version.version > published, "a new version"
+                )
+            finally:
+                await learner.stop()
+                await actor.stop()
+                await asyncio.gather(*tasks)
+            assert actor.stats.retries > 0 and learner.stats.retries > 0
+            # Every acknowledged trajectory is in the table once: the inserts the table counted
+            # (across the crash: checkpoint, log and after) are exactly the acknowledged ones.
+            assert await table_inserts(settings) == actor.stats.trajectories_acknowledged
+            assert learner.stats.checkpoints and learner.stats.checkpoints[-1].endswith(
+                f"ckpt-{learner.learner.step:010d}.pt"  # type: ignore[union-attr]
+            )
+
+    asyncio.run(scenario())
+
+
+def test_a_restarted_learner_resumes_and_actors_play_through_the_game_service(tmp_path: Path) -> None:
+    config = TINY.with_overrides({"opponents": "self:1,expander:1,past:1", "total_updates": 6})
+    options = RemoteOptions(**{**vars(OPTIONS), "via_game_service": True})
+
+    async def scenario() -> None:
+        async with services(tmp_path, "game", "model", "matchmaker", "elo") as (settings, _):
+            first = LearnerLoop(config, settings, options)
+            actor = Actor(config, settings, options)
+            playing = asyncio.create_task(actor.run())
+            await asyncio.wait_for(first.run(), 60)  # ends at its update budget, with a checkpoint
+            assert first.learner is not None and first.learner.step == 6
+            second = LearnerLoop(config.with_overrides({"total_updates": 10}), settings, options)
+            await asyncio.wait_for(second.run(), 60)
+            assert second.learner is not None and second.learner.step == 10  # 4 more, from the checkpoint
+            assert second.stats.updates == 4 and second.stats.published[0] > first.stats.published[-1]
+            await actor.stop()
+            await playing
+            assert actor.stats.trajectories_acknowledged > 0
+            assert set(actor.stats.results) == {"self", "expander", "past"}
+            assert actor.stats.seconds["rpc"] > 0  # the games went through StepBatch
+
+    asyncio.run(scenario())
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["actor", "--set", "games=0"], "games must be at least 1"),
+        (["actor", "--set", "nonsense=1"], "unknown training setting 'nonsense'"),
+        (["learner", "--publish-every", "0"], "publish_every must be at least 1"),
+        (["learner", "--config", "/no/such/file.toml"], "no/such/file.toml"),
+        (["actor", "--replay", "nowhere"], "host:port"),
+    ],
+)
+def test_bad_flags_fail_with_a_clear_error(args: list[str], message: str) -> None:
+    result = subprocess.run([*GRL, *args], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert message in " ".join((result.stdout + result.stderr).split())
