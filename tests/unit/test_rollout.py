@@ -1,0 +1,124 @@
+"""The rollout collector: every learner seat gets its own reward and episode end at the step of
+its action, observation T is the bootstrap (and the next rollout's first), and the behaviour
+log-probabilities are the network's own (ratio 1 for an unchanged network).
+
+Rewards are checked against the potential recomputed from what each seat observed: the scalars
+carry both players' land and army totals, so shares, and hence the shaped reward of a seat, follow
+from its observations at t and t + 1 alone."""
+
+from __future__ import annotations
+
+import torch
+
+from generals_rl.game import MapConfig, MapPool
+from generals_rl.game.engine import EngineConfig
+from generals_rl.game.observations import Observation
+from generals_rl.game.rewards import RewardConfig
+from generals_rl.training.losses import action_log_probs
+from generals_rl.training.networks import build
+from generals_rl.training.rollout import RolloutCollector, split_games
+
+REWARD = RewardConfig(land=1.0, army=0.5, gamma=0.9)
+
+
+def _collector(
+    opponents: dict[str, float], games: int = 6, unroll: int = 48, max_ticks: int = 60
+) -> RolloutCollector:
+    torch.manual_seed(0)
+    network = build("resnet-v1", {"channels": 8, "blocks": 1})
+    return RolloutCollector(
+        network,
+        games=games,
+        unroll=unroll,
+        maps=MapPool(MapConfig.generalsio_1v1().with_side(6), seed=3),
+        opponents=opponents,
+        engine=EngineConfig(max_ticks=max_ticks),
+        reward=REWARD,
+        seed=1,
+    )
+
+
+def _potential(scalars: torch.Tensor) -> torch.Tensor:
+    """phi of the observing seat from its scalars (tick, own land, own army, other land, other
+    army): each weighted share minus the mean share, 1/2 in 1v1."""
+    s = scalars.double()
+
+    def centred(own: torch.Tensor, other: torch.Tensor) -> torch.Tensor:
+        total = own + other
+        return torch.where(total > 0, own / total.clamp(min=1) - 0.5, torch.zeros_like(own))
+
+    return REWARD.land * centred(s[..., 1], s[..., 3]) + REWARD.army * centred(s[..., 2], s[..., 4])
+
+
+def test_each_seat_gets_its_own_shaped_reward_and_episode_end_at_its_step() -> None:
+    torch.set_num_threads(1)
+    collector = _collector({"self": 1.0, "expander": 1.0}, games=8, unroll=160, max_ticks=120)
+    rollout = collector.collect()
+    trajectories = rollout.trajectories.to_torch()
+    scalars = trajectories["scalars"]
+    phi = _potential(scalars)  # (N, T + 1)
+    rewards = trajectories["rewards"].double()
+    dones = trajectories["dones"]
+    truncated = trajectories["truncated"]
+    tick = scalars[..., 0]
+
+    # While a game goes on: r_t = gamma * phi(x_{t+1}) - phi(x_t), and the tick moves by one.
+    going = ~dones
+    expected = REWARD.gamma * phi[:, 1:] - phi[:, :-1]
+    torch.testing.assert_close(rewards[going], expected[going], rtol=0, atol=1e-5)
+    assert bool((tick[:, 1:][going] == tick[:, :-1][going] + 1).all())
+
+    # At an episode end: r_t = outcome - phi(x_t) with the outcome +1, -1, or 0 exactly when the
+    # game hit the tick limit; observation t + 1 is the next game's first.
+    assert bool(dones.any()) and bool(truncated.any())
+    outcome = rewards[dones] + phi[:, :-1][dones]
+    torch.testing.assert_close(outcome, outcome.round(), rtol=0, atol=1e-5)
+    assert bool((outcome.round()[truncated[dones]] == 0).all())
+    assert bool((outcome.round()[~truncated[dones]].abs() == 1).all())
+    assert bool((outcome.round().abs() == 1).any())  # some games were won or lost, not only drawn
+    assert bool((tick[:, 1:][dones] == 0).all())
+    assert bool((truncated <= dones).all())
+
+    # Self-play rows come in seat pairs of one game: zero-sum rewards, the same episode ends.
+    pairs = 2 * split_games(8, [("self", 1.0), ("expander", 1.0)])[0][1]
+    self_rewards = rewards[:pairs].view(-1, 2, rewards.shape[1])
+    torch.testing.assert_close(self_rewards.sum(1), torch.zeros_like(self_rewards[:, 0]), rtol=0, atol=1e-5)
+    assert torch.equal(dones[:pairs:2], dones[1:pairs:2])
+
+    # The learner's results against the bot are the outcomes on its rows.
+    bot_rows = slice(pairs, None)
+    bot_outcomes = (rewards[bot_rows] + phi[bot_rows, :-1])[dones[bot_rows]].round()
+    results = rollout.results["expander"]
+    assert results.games == int(dones[bot_rows].sum()) > 0
+    assert (results.wins, results.losses, results.draws) == (
+        int((bot_outcomes == 1).sum()),
+        int((bot_outcomes == -1).sum()),
+        int((bot_outcomes == 0).sum()),
+    )
+
+
+def test_the_bootstrap_observation_is_the_next_rollouts_first() -> None:
+    torch.set_num_threads(1)
+    collector = _collector({"self": 1.0, "random": 1.0}, unroll=7)
+    first, second = (collector.collect().trajectories.to_torch() for _ in range(2))
+    for name in ("armies", "planes", "scalars", "action_mask"):
+        assert torch.equal(first[name][:, -1], second[name][:, 0]), name
+    assert bool((second["scalars"][:, 0, 0] == 7).all())  # no game ended: all at tick 7
+
+
+def test_behaviour_log_probs_are_the_networks_own() -> None:
+    torch.set_num_threads(1)
+    collector = _collector({"self": 1.0, "random": 1.0}, unroll=12)
+    trajectories = collector.collect().trajectories.to_torch()
+    actions = trajectories["actions"]
+    n, t = actions.shape
+    views = {
+        name: trajectories[name][:, :t].flatten(0, 1)
+        for name in ("armies", "planes", "scalars", "action_mask")
+    }
+    with torch.no_grad():
+        logits = collector.network(Observation(**views)).logits.view(n, t, -1)
+    log_probs = action_log_probs(logits, actions)
+    torch.testing.assert_close(log_probs, trajectories["behaviour_log_probs"], rtol=0, atol=1e-5)
+    legal = trajectories["action_mask"][:, :t].gather(-1, actions.unsqueeze(-1))
+    assert bool(legal.all())
