@@ -21,6 +21,7 @@ import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -77,9 +78,10 @@ def grl_up(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 
 def path_keys(classes: list[str], side: int, start: tuple[int, int], steps: int) -> list[str]:
-    """Keys that walk ``steps`` tiles from ``start`` over visible neutral land (no city),
+    """Keys that walk ``steps`` tiles from ``start`` over neutral land or plain fog (no city),
     arrows and WASD alternating; found by breadth-first search on the tiles' classes."""
-    blocked = {i for i, c in enumerate(classes) if "empty" not in c.split() or "city" in c.split()}
+    free = [{"empty"}, {"fog"}]  # neutral land, or fog that hides no mountain or city
+    blocked = {i for i, c in enumerate(classes) if set(c.split()) - {"tile"} not in free}
     moves = {"ArrowUp": (-1, 0), "s": (1, 0), "ArrowLeft": (0, -1), "d": (0, 1)}
     paths: dict[tuple[int, int], list[str]] = {start: []}
     frontier = [start]
@@ -98,6 +100,10 @@ def path_keys(classes: list[str], side: int, start: tuple[int, int], steps: int)
                 paths[nxt] = [*paths[(r, c)], key]
                 frontier.append(nxt)
     raise AssertionError(f"no free path of {steps} tiles from the general")
+
+
+def board_classes(page: Any) -> list[str]:
+    return list(page.eval_on_selector_all("#play-board .tile", "tiles => tiles.map(t => t.className)"))
 
 
 @pytest.fixture
@@ -138,13 +144,15 @@ def test_play_replay_and_upload_in_chromium(grl_up: str, artifacts: Path) -> Non
             expect(general).to_have_class(re.compile(r"\bselected\b"))  # the general starts selected
             page.screenshot(path=artifacts / "1-game-started.png")
 
-            # Wait for 2+ army on the general, then queue a back-and-forth path and clear it with Q.
-            expect(general).to_have_text(re.compile(r"^([2-9]|\d{2,})$"), timeout=20_000)
+            # With 4+ army on the general, every step of a back-and-forth path stays playable (a
+            # move without 2 army on its tile would be dropped): queue one, then clear it with Q.
+            expect(general).to_have_text(re.compile(r"^([4-9]|\d{2,})$"), timeout=20_000)
             row, col = (
                 int(general.get_attribute("data-row") or 0),
                 int(general.get_attribute("data-col") or 0),
             )
-            ahead, back = ("ArrowDown", "ArrowUp") if row < 4 else ("ArrowUp", "ArrowDown")
+            ahead = path_keys(board_classes(page), 8, (row, col), steps=1)[0]
+            back = {"ArrowUp": "s", "s": "ArrowUp", "ArrowLeft": "d", "d": "ArrowLeft"}[ahead]
             for key in (ahead, back) * 5:
                 page.keyboard.press(key)
             expect(page.locator("#play-queue li").first).to_be_visible()
@@ -157,8 +165,7 @@ def test_play_replay_and_upload_in_chromium(grl_up: str, artifacts: Path) -> Non
             expect(general).to_have_text(re.compile(r"^([89]|\d{2,})$"), timeout=20_000)
             page.click(f'#play-board .tile[data-row="{7 - row}"][data-col="{7 - col}"]')  # select elsewhere,
             page.click(f'#play-board .tile[data-row="{row}"][data-col="{col}"]')  # then the general again
-            classes = page.eval_on_selector_all("#play-board .tile", "tiles => tiles.map(t => t.className)")
-            for key in path_keys(classes, 8, (row, col), steps=3):
+            for key in path_keys(board_classes(page), 8, (row, col), steps=3):
                 page.keyboard.press(key)
             page.wait_for_function("document.querySelectorAll('#play-board .tile.mine').length >= 4")
             page.screenshot(path=artifacts / "3-expanded.png")
