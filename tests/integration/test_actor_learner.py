@@ -8,16 +8,20 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import multiprocessing
 import subprocess
 import sys
 import time
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 import torch
+import torch.distributed as dist
 
 from generals_rl.services.common import Server, ServerConfig, channel
+from generals_rl.services.model import ModelClient
 from generals_rl.services.replay import ReplayClient, ReplayCore, ReplayServiceConfig, ReplayServicer
 from generals_rl.services.replay.servicer import replay_service
 from generals_rl.services.runner import run_services
@@ -47,6 +51,7 @@ OPTIONS = RemoteOptions(
     opponents_every=2,
     log_every_s=1.0,
     rpc_timeout_s=10.0,
+    drain_s=1.0,
     sample_timeout_s=5.0,
     backoff=Backoff(initial_s=0.05, max_s=0.5),
 )
@@ -207,3 +212,55 @@ def test_bad_flags_fail_with_a_clear_error(args: list[str], message: str) -> Non
     result = subprocess.run([*GRL, *args], capture_output=True, text=True, timeout=120)
     assert result.returncode == 2, result.stdout + result.stderr
     assert message in " ".join((result.stdout + result.stderr).split())
+
+
+def _ddp_rank(rank: int, folder: str, addresses: dict[str, str], out: Any) -> None:
+    torch.set_num_threads(1)
+    dist.init_process_group("gloo", init_method=f"file://{folder}/store", rank=rank, world_size=2)
+    try:
+        settings = Settings(data_dir=Path(folder) / "data", addresses=addresses)
+        loop = LearnerLoop(TINY.with_overrides({"total_updates": 6}), settings, OPTIONS)
+        asyncio.run(loop.run())
+        assert loop.learner is not None
+        weights = sum(float(p.double().sum()) for p in loop.learner.network.parameters())
+        out.put((rank, loop.stats.updates, loop.stats.published, loop.stats.checkpoints, weights))
+        dist.barrier()
+    finally:
+        dist.destroy_process_group()
+
+
+def test_two_learners_train_together_and_only_rank_0_publishes(tmp_path: Path) -> None:
+    async def scenario() -> None:
+        async with services(tmp_path, "model", "matchmaker", "elo") as (settings, _):
+            actor = Actor(TINY, settings, OPTIONS)
+            playing = asyncio.create_task(actor.run())
+            context = multiprocessing.get_context("spawn")
+            out = context.Queue()
+            ranks = [
+                context.Process(target=_ddp_rank, args=(r, str(tmp_path), dict(settings.addresses), out))
+                for r in range(2)
+            ]
+            for process in ranks:
+                process.start()
+            try:
+                results = sorted([await asyncio.to_thread(out.get, True, 120) for _ in ranks])
+                for process in ranks:
+                    await asyncio.to_thread(process.join, 60)
+            finally:
+                for process in ranks:
+                    if process.is_alive():
+                        process.kill()
+                await actor.stop()
+                await playing
+            assert [p.exitcode for p in ranks] == [0, 0]
+            (
+                (_, updates0, published0, checkpoints0, weights0),
+                (_, updates1, published1, checkpoints1, weights1),
+            ) = results
+            assert updates0 == updates1 == 6 and weights0 == weights1  # DDP keeps the ranks identical
+            assert published0 and checkpoints0 and not published1 and not checkpoints1
+            async with channel(settings.address("model")) as ch:
+                versions = await ModelClient(ch).list_versions()
+            assert sorted(v.version for v in versions.versions) == sorted(published0)
+
+    asyncio.run(scenario())

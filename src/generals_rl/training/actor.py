@@ -256,11 +256,14 @@ class Actor:
 
     async def _first_policy(self) -> None:
         """Wait for a first ``latest`` version (the learner publishes one when it starts)."""
+        waited = False
         while self.version is None:
             try:
                 await self._refresh()
             except NotFound:
-                log.info("waiting for a first version of the policy", extra={"actor": self.actor_id})
+                if not waited:
+                    log.info("waiting for a first version of the policy", extra={"actor": self.actor_id})
+                waited = True
             if self.version is None and await wait_or_stop(self._stopping, self.options.refresh_s):
                 raise Stopped("first policy")
 
@@ -480,14 +483,15 @@ class Actor:
             self._space.set()
 
     async def _drain(self, sender: asyncio.Task[None]) -> None:
-        """Let the sender send what is pending (for up to ``rpc_timeout_s``), then abandon it."""
+        """Let the sender send what is pending (for up to ``drain_s``), then cancel it."""
         self._stopping.set()
         try:
-            await asyncio.wait_for(asyncio.shield(sender), self.options.rpc_timeout_s)
+            await asyncio.wait_for(asyncio.shield(sender), self.options.drain_s)
         except TimeoutError:
             log.warning("unacknowledged rollouts dropped at stop", extra={"chunks": len(self._pending)})
         finally:
             self._abandon.set()
+            sender.cancel()
             with contextlib.suppress(Stopped, asyncio.CancelledError):
                 await sender
 

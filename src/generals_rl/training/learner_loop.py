@@ -144,6 +144,7 @@ class LearnerLoop:
             await self._run()
         finally:
             if self._owns_group:
+                dist.barrier()  # no rank tears the group down while another still talks to it
                 dist.destroy_process_group()
 
     async def _run(self) -> None:

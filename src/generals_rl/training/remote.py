@@ -89,6 +89,8 @@ class RemoteOptions:
             opponents, by PFSP from the Matchmaker).
         max_pending: rollouts kept until the Replay Service acknowledges them; the actor waits
             when this many are not acknowledged yet.
+        drain_s: seconds a stopping actor goes on sending what is not acknowledged (the rate
+            limiter holds inserts while no learner samples); the rest is dropped.
         via_game_service: play through the Game Service's StepBatch instead of in process.
     Learner:
         batch_size: trajectories per update (0: ``minibatch`` of the config, or 32).
@@ -109,6 +111,7 @@ class RemoteOptions:
     refresh_s: float = 5.0
     opponents_every: int = 10
     max_pending: int = 8
+    drain_s: float = 10.0
     via_game_service: bool = False
 
     batch_size: int = 0
@@ -124,7 +127,7 @@ class RemoteOptions:
         for name in positive:
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be at least 1, got {getattr(self, name)}")
-        for name in ("refresh_s", "sample_timeout_s", "log_every_s", "rpc_timeout_s"):
+        for name in ("refresh_s", "drain_s", "sample_timeout_s", "log_every_s", "rpc_timeout_s"):
             if not getattr(self, name) > 0:
                 raise ValueError(f"{name} must be > 0, got {getattr(self, name)}")
         if self.batch_size < 0:
