@@ -19,6 +19,7 @@ from typing import Any
 import pytest
 import torch
 import torch.distributed as dist
+from prometheus_client import REGISTRY
 
 from generals_rl.services.common import Server, ServerConfig, channel
 from generals_rl.services.model import ModelClient
@@ -164,6 +165,9 @@ def test_actor_and_learner_go_on_through_a_replay_service_crash(tmp_path: Path) 
                 await actor.stop()
                 await asyncio.gather(*tasks)
             assert actor.stats.retries > 0 and learner.stats.retries > 0
+            labels = {"actor": actor.actor_id}
+            assert REGISTRY.get_sample_value("grl_actor_env_steps_total", labels) == actor.stats.env_steps
+            assert REGISTRY.get_sample_value("grl_actor_retries_total", {**labels, "call": "record"})
             # Every acknowledged trajectory is in the table once: the inserts the table counted
             # (across the crash: checkpoint, log and after) are exactly the acknowledged ones.
             assert await table_inserts(settings) == actor.stats.trajectories_acknowledged

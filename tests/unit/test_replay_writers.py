@@ -144,3 +144,23 @@ def test_only_the_most_recent_writers_are_remembered() -> None:
         writers.advance(Tag(f"w{i}", 1), 1)
     assert len(writers) == MAX_WRITERS
     assert writers.done(Tag("w0", 1), 1) == 0 and writers.done(Tag(f"w{MAX_WRITERS + 9}", 1), 1) == 1
+
+
+@settings(max_examples=40, deadline=None)
+@given(writer=st.text(max_size=200), sequence=st.integers(0, 2**64 - 1))
+def test_any_tag_is_inserted_once_or_refused_clearly(writer: str, sequence: int) -> None:
+    async def scenario() -> None:
+        core = ReplayCore(None, seed=0)
+        await core.create_table(table())
+        chunk = Chunk(synthetic(1, 4, 3), writer_id=writer, sequence=sequence)
+        message = encode_chunk("t", chunk)
+        try:
+            results = [await core.record(stream(message)) for _ in range(2)]
+        except InvalidArgument as error:
+            assert (len(writer) > 128 and "writer_id" in str(error)) or (writer and sequence < 1)
+            assert core.stats("t").inserts == 0
+            return
+        assert [r.items for r in results] == ([1, 0] if writer else [1, 1])
+        assert core.stats("t").inserts == (1 if writer else 2)
+
+    asyncio.run(scenario())

@@ -319,8 +319,8 @@ class Actor:
             [opponent] = response.opponents
             if opponent.kind == common_pb2.PLAYER_KIND_MODEL:
                 network = await self._past_version(int(opponent.id))
-        except FailedPrecondition:
-            pass  # no version but the learner's: it plays itself
+        except (FailedPrecondition, NotFound):
+            pass  # no version but the learner's (or the one drawn is gone): it plays itself
         except ServiceError as error:
             if not retryable(error):
                 raise
