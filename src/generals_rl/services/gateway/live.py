@@ -137,8 +137,8 @@ async def play(socket: WebSocket, game_id: str) -> None:
         for task in (views, moves):
             try:
                 await task
-            except (asyncio.CancelledError, WebSocketDisconnect):
-                pass
+            except (asyncio.CancelledError, WebSocketDisconnect, RuntimeError, OSError):
+                pass  # the browser went away (a send after its close raises RuntimeError)
             except ServiceError as error:  # the view stream broke (the Game Service went away)
                 with contextlib.suppress(RuntimeError, WebSocketDisconnect):
                     await conn.error(str(error))
