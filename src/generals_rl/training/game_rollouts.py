@@ -254,7 +254,15 @@ class GameServiceRollouts:
     def _act(self, view: Observation, timings: dict[str, float]) -> tuple[Tensor, Tensor, list[Tensor]]:
         """The learner's actions and log-probabilities over every stream's learner seats, and
         each stream's (B, S) actions (local opponents included). Runs in a worker thread."""
-        learner_actions, log_probs, _ = self.network.act(view, generator=self.generator)
+        device = next(self.network.parameters()).device
+        if device.type != "cpu":  # the streams' tensors are on the CPU; the policy may not be
+            view = Observation(
+                *(t.to(device) for t in (view.armies, view.planes, view.scalars, view.action_mask))
+            )
+        learner_actions, log_probs, _ = self.network.act(
+            view, generator=self.generator if device.type == "cpu" else None
+        )
+        learner_actions, log_probs = learner_actions.cpu(), log_probs.cpu()
         clock = time.perf_counter()
         per_stream, start = [], 0
         for stream in self.streams:
