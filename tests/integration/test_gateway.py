@@ -217,6 +217,15 @@ def ratings_models_training(gw: ThreadedGateway, http: httpx.Client) -> None:
     right = http.post("/api/aliases/champion/promote", json=body, headers={"X-Admin-Token": gw.admin_token})
     assert right.status_code == 404 and "7" in right.json()["detail"]
     assert http.get("/api/aliases").json() == []  # nothing changed
+    auth = {"Authorization": f"Bearer {login(http, 'fred')[0]}"}
+    for opponent, status in (
+        ("model:champion", 404),
+        ("model:3", 404),
+        ("bot:nobody", 400),
+        ("human:x", 400),
+    ):
+        reply = http.post("/api/games", json={"opponent": opponent}, headers=auth)
+        assert reply.status_code == status and reply.json()["detail"], (opponent, reply.text)
     assert http.get("/api/models").json()["versions"] == []
     # The training page reads the status grl train leaves in the cache.
     status = {"updated_at": time.time() - 3, "env_steps_per_s": 31000.0, "policy_lag": {"mean": 1.5}}

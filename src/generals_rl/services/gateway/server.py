@@ -66,6 +66,7 @@ async def serve_gateway(
     ``peers.settings`` addresses when given (where ``run_services`` bound them), else at
     ``settings``'."""
     config = GatewayConfig.from_env() if config is None else config
+    logging.getLogger("uvicorn.error").setLevel(logging.WARNING)  # "gateway up" below says it
     backend = Backend.open(peers.settings if peers is not None else settings, stores, config)
     sock = socket.socket(socket.AF_INET6 if ":" in settings.host else socket.AF_INET)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
