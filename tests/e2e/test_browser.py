@@ -221,6 +221,15 @@ def test_play_replay_and_upload_in_chromium(grl_up: str, artifacts: Path) -> Non
             page.screenshot(path=artifacts / "6-leaderboard.png")
             page.goto(grl_up + "/#/training")
             expect(page.locator("#training-status")).to_contain_text("No training run")
+            page.fill("#admin-token", "not-the-token")
+            page.fill("#admin-version", "1")
+            page.click("#promote")
+            expect(page.locator("#notice")).to_have_text("wrong admin token")
+            page.fill("#admin-token", "e2e-admin-token")
+            page.click("#promote")
+            expect(page.locator("#notice")).to_contain_text("version 1")  # the Model Service has none
+            page.goto(grl_up + "/#/tournaments")
+            expect(page.locator("#tournaments")).to_have_text("No tournaments yet.")
         finally:
             page.screenshot(path=artifacts / "last.png")
             browser.close()
