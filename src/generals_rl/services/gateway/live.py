@@ -128,6 +128,7 @@ async def play(socket: WebSocket, game_id: str) -> None:
             await socket.close(1008)
             return
         info = joined.game
+        log.info("player joined", extra={"game_id": game_id, "seat": joined.seat})
         await conn.send({"type": "joined", "seat": joined.seat, "game": game_json(info)})
         views = asyncio.create_task(_relay_views(conn, info, joined.player_token, joined.seat))
         moves = asyncio.create_task(_take_moves(conn, info, joined.player_token))
@@ -143,6 +144,7 @@ async def play(socket: WebSocket, game_id: str) -> None:
                 with contextlib.suppress(RuntimeError, WebSocketDisconnect):
                     await conn.error(str(error))
         conn.backend.hub.withdraw(game_id, joined.seat)
+        log.info("player left", extra={"game_id": game_id, "seat": joined.seat})
         with contextlib.suppress(RuntimeError, WebSocketDisconnect):
             await socket.close(1000)
     except WebSocketDisconnect:
@@ -229,6 +231,7 @@ async def queue(socket: WebSocket) -> None:
             out: dict[str, Any] = {"type": "ticket", "status": status, "waited_s": round(ticket.waited_s, 1)}
             if ticket.status == mm.TICKET_STATUS_MATCHED:
                 out.update(type="matched", game_id=ticket.match.game_id, seat=ticket.match.seat)
+                log.info("queue matched", extra={"game_id": ticket.match.game_id, "seat": ticket.match.seat})
             final = status in ("matched", "cancelled", "expired")
             await conn.send(out)
             if final:
