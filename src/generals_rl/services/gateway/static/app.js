@@ -455,9 +455,17 @@ async function showTraining() {
   const status = t.status;
   if (status) {
     const age = t.status_age_s === null ? "" : ` (updated ${t.status_age_s.toFixed(0)} s ago)`;
-    const rows = Object.entries(status).filter(([, v]) => typeof v !== "object" || v === null)
-      .map(([k, v]) => `<tr><td>${escapeHtml(k)}</td><td>${escapeHtml(typeof v === "number" ? +v.toFixed(3) : v)}</td></tr>`);
-    $("training-status").innerHTML = `<h3>Live status${age}</h3><table class="list">${rows.join("")}</table>`;
+    const cell = (v) => escapeHtml(typeof v === "number" ? +v.toFixed(3) : v);
+    const flat = { ...status };
+    for (const [k, v] of Object.entries(status.losses || {})) flat[`loss ${k}`] = v; // grl train's losses
+    const rows = Object.entries(flat).filter(([, v]) => typeof v !== "object" || v === null)
+      .map(([k, v]) => `<tr><td>${escapeHtml(k)}</td><td>${cell(v)}</td></tr>`);
+    const live = Object.entries(status.win_rates || {}).filter(([, w]) => w && typeof w === "object")
+      .map(([bot, w]) => `<tr><td>${escapeHtml(bot)}</td><td>${cell(w.version)}</td><td>` +
+        `${(100 * Number(w.rate)).toFixed(0)}%</td><td>${cell(w.games)}</td></tr>`);
+    $("training-status").innerHTML = `<h3>Live status${age}</h3><table class="list">${rows.join("")}</table>` +
+      (live.length ? `<h3>Latest evaluation</h3><table class="list"><tr><th>opponent</th><th>version</th>` +
+        `<th>win rate</th><th>games</th></tr>${live.join("")}</table>` : "");
   } else {
     $("training-status").textContent = "No training run reports here (grl train writes its status to the cache).";
   }
