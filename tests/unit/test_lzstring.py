@@ -73,3 +73,11 @@ def test_official_gior_reencodes_byte_for_byte() -> None:
     text = decompress_from_uint8array(data)
     assert text is not None and text.startswith("[5,")
     assert compress_to_uint8array(text) == data
+
+
+def test_a_stream_that_would_decompress_past_the_limit_is_refused_before_it_is_built() -> None:
+    bomb = compress_to_uint8array("a" * 200_000)  # runs double: ~1.3 KB of stream
+    assert len(bomb) < 2_000
+    assert decompress_from_uint8array(bomb) == "a" * 200_000
+    with pytest.raises(LZStringError, match="more than 10000 characters"):
+        decompress_from_uint8array(bomb, max_length=10_000)

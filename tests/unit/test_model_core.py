@@ -652,3 +652,13 @@ def test_a_broken_download_is_unavailable() -> None:
     ]:
         with pytest.raises(Unavailable, match=message):
             asyncio.run(receive(parts))
+
+
+@pytest.mark.parametrize("text", ["¹", "٣", "1²"])
+def test_a_selector_of_non_ascii_digits_is_a_bad_alias_not_a_crash(text: str) -> None:
+    from generals_rl.services.common.errors import InvalidArgument
+    from generals_rl.services.model.domain import Selector, select
+
+    assert select("17") == Selector(version=17) and select("champion") == Selector(alias="champion")
+    with pytest.raises(InvalidArgument):
+        select(text)

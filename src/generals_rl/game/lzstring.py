@@ -141,11 +141,17 @@ class _BitReader:
         return code
 
 
-def decompress_units(values: list[int]) -> str | None:
+MAX_DECOMPRESSED = 64 * 2**20
+"""Most code units a stream may decompress to (64 Mi): lz-string doubles runs, so a few KB can
+claim gigabytes; a replay of the longest game is a few MB."""
+
+
+def decompress_units(values: list[int], max_length: int = MAX_DECOMPRESSED) -> str | None:
     """Inverse of ``compress_units``: the code units, or None where the stream is invalid.
 
     As in lz-string, reading past the end yields zero bits, and a stream that runs out before
-    its end code decodes as the empty string.
+    its end code decodes as the empty string. Raises ``LZStringError`` once the output would pass
+    ``max_length`` code units (a decompression bomb), before it is built.
     """
     reader = _BitReader(values)
     first = reader.read(2)
@@ -156,6 +162,7 @@ def decompress_units(values: list[int]) -> str | None:
     word = chr(reader.read(8 if first == _NEW_CHAR_8 else 16))
     dictionary: list[str] = ["", "", "", word]
     result = [word]
+    length = len(word)
     width = 3
     enlarge_in = 4
     while True:
@@ -177,6 +184,9 @@ def decompress_units(values: list[int]) -> str | None:
             entry = word + word[0]
         else:
             return None
+        length += len(entry)
+        if length > max_length:
+            raise LZStringError(f"the stream decompresses to more than {max_length} characters")
         result.append(entry)
         dictionary.append(word + entry[0])
         enlarge_in -= 1
@@ -192,15 +202,16 @@ def compress_to_uint8array(text: str) -> bytes:
     return b"".join(v.to_bytes(2, "big") for v in values)
 
 
-def decompress_from_uint8array(data: bytes) -> str | None:
+def decompress_from_uint8array(data: bytes, max_length: int = MAX_DECOMPRESSED) -> str | None:
     """lz-string's ``decompressFromUint8Array(data)``: the text, or None for empty input (as
-    lz-string returns null). Raises ``LZStringError`` when ``data`` is not a valid stream."""
+    lz-string returns null). Raises ``LZStringError`` when ``data`` is not a valid stream or
+    decompresses to more than ``max_length`` characters."""
     if len(data) % 2:
         raise LZStringError(f"an lz-string byte stream has an even length, got {len(data)} bytes")
     if not data:
         return None
     values = [(data[i] << 8) | data[i + 1] for i in range(0, len(data), 2)]
-    units = decompress_units(values)
+    units = decompress_units(values, max_length)
     if units is None:
         raise LZStringError("not an lz-string stream: a code refers past the dictionary")
     return _from_units(units)

@@ -118,7 +118,8 @@ def select(target: int | str) -> Selector:
     """A selector from a number (``17``, ``"17"``) or an alias name (``"champion"``)."""
     if isinstance(target, int):
         return Selector(version=target)
-    return Selector(version=int(target)) if target.isdigit() else Selector(alias=target)
+    # ASCII digits only: str.isdigit() is true for '¹', which int() refuses
+    return Selector(version=int(target)) if target.isascii() and target.isdigit() else Selector(alias=target)
 
 
 @dataclass(frozen=True)
