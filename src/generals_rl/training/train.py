@@ -40,6 +40,7 @@ from rich.live import Live
 from generals_rl.services.common.channels import channel
 from generals_rl.services.common.logging import configure_logging
 from generals_rl.services.elo.client import EloClient
+from generals_rl.services.gateway.config import TRAINING_STATUS_KEY
 from generals_rl.services.model.client import ModelClient
 from generals_rl.services.replay.client import ReplayClient
 from generals_rl.services.runner import SERVICE_NAMES, ServiceUnavailableError, load_service, run_services
@@ -50,9 +51,6 @@ from generals_rl.training.evaluation import EvaluationConfig, Evaluator
 from generals_rl.training.remote import RemoteOptions
 
 log = logging.getLogger(__name__)
-
-TRAINING_STATUS_KEY = "training:status"
-"""Cache key of the status the gateway's training page reads (``services.gateway.config``)."""
 
 
 @dataclass(frozen=True)
