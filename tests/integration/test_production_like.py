@@ -1,9 +1,16 @@
 """The production topology as separate processes, the way compose and the ECS tasks run it: every
-service (`grl serve NAME`) on PostgreSQL, Redis and an S3-compatible server (moto), two `grl actor`,
-one `grl learner` and the evaluation loop (`grl evaluate --watch --running`), all configured by
-``GRL_*`` variables. Versions get published, validated, evaluated (a champion with its reason) and
-rated. Then one actor is stopped (SIGTERM) and the Replay Service is killed (SIGKILL, a crash) and
-restarted on the same storage: what it had acknowledged is still there, and training goes on.
+service (`grl serve NAME`, the gateway too) on PostgreSQL (migrated by `grl db upgrade`), Redis and
+an S3-compatible server (moto), two `grl actor`, one `grl learner` and the evaluation loop (`grl
+evaluate --watch --running`), all configured by ``GRL_*`` variables, on a tiny run (6x6 maps).
+
+1. Versions get published, validated (accepted), evaluated (a champion with the reason recorded,
+   an SPRT verdict against it) and rated by the Elo Service.
+2. One actor is stopped (SIGTERM); the other is frozen (SIGSTOP) so that the Replay table's
+   inserts, once settled, are what was acknowledged; the Replay Service is killed (SIGKILL, a
+   crash) and restarted on the same storage and port: nothing acknowledged is lost.
+3. Both actors back (SIGCONT, a restart), training goes on: new trajectories (the restarted
+   actor's acknowledged ones, from its /metrics), new versions of later learner steps.
+4. Everything stops cleanly in ``grl train``'s order, each process with exit code 0.
 
 Every process gets its own process group (killed at the end, pass or fail) and its output in a file
 under ``tmp_path``; their tails are printed when the test fails.
@@ -14,6 +21,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import re
 import secrets
 import signal
 import subprocess
@@ -188,6 +196,18 @@ def serving(address: str) -> bool:
     return check(address, timeout_s=1.0)[0]
 
 
+def acknowledged_by(actor: str, metrics_port: int) -> float:
+    """Trajectories the Replay Service acknowledged to ``actor``, from its Prometheus /metrics."""
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{metrics_port}/metrics", timeout=2) as response:
+            text = response.read().decode()
+    except OSError:
+        return 0.0
+    pattern = rf'^grl_actor_trajectories_acknowledged_total{{actor="{actor}"}} (\S+)$'
+    found = re.search(pattern, text, re.MULTILINE)
+    return float(found.group(1)) if found else 0.0
+
+
 def gateway_up(address: str) -> bool:
     try:
         with urllib.request.urlopen(f"http://{address}/healthz", timeout=2) as response:
@@ -232,6 +252,8 @@ def production_env(
         yield env
     finally:
         postgres_server.drop_database(database)
+        with redis.Redis(host=redis_server.host, port=redis_server.port, db=redis_db) as client:
+            client.flushdb()
 
 
 @pytest.mark.slow
@@ -300,19 +322,42 @@ def test_the_production_topology_trains_rates_and_survives_a_replay_crash(
 
         # TRAINING GOES ON: the actors back, new trajectories, new versions of later steps
         actor_2.signal(signal.SIGCONT)
-        processes.start("actor-1", "actor", *TRAINING, "--actor-id", "actor-1", "--refresh-s", "2")
+        metrics = free_port()  # the restarted actor's Prometheus /metrics
+        restart = ("--actor-id", "actor-1", "--refresh-s", "2", "--metrics-port", str(metrics))
+        processes.start("actor-1", "actor", *TRAINING, *restart)
 
         def went_on() -> Look | None:
             now = look()
             newer = [v for v in now.accepted if v > before.accepted[-1]]
             if now.inserts > restored and len(newer) >= 2 and now.newest_step > before.newest_step:
-                return now
+                return now if acknowledged_by("actor-1", metrics) > 0 else None
             return None
 
         wait_until("training going on after the restart", went_on, 90, processes)
         processes.check_alive()
+
+        # STOP in grl train's order: the actors (nothing new recorded), the learner (a checkpoint)
+        # and the evaluator, the services. SIGTERM, but SIGINT for the evaluator (its Ctrl-C, as
+        # compose sends it): each exits cleanly.
+        stop_cleanly(processes, ["actor-1", "actor-2"])
+        stop_cleanly(processes, ["learner", "evaluator"])
+        stop_cleanly(processes, ["gateway", *SERVICE_NAMES])
     # Everything went to PostgreSQL, Redis and S3: no process fell back to embedded storage.
     assert not (tmp_path / "data" / "grl.db").exists() and not (tmp_path / "data" / "blobs").exists()
+
+
+def stop_cleanly(processes: Processes, names: list[str], timeout_s: float = 60.0) -> None:
+    """Stop ``names`` at once, as compose and ECS stop containers; each must exit with 0."""
+    stopping = [processes.running.pop(name) for name in names]
+    for process in stopping:
+        process.signal(signal.SIGINT if process.name == "evaluator" else signal.SIGTERM)
+    deadline = time.monotonic() + timeout_s
+    for process in stopping:
+        try:
+            code = process.popen.wait(max(0.1, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            raise AssertionError(f"{process.name} did not stop within {timeout_s:.0f} s") from None
+        assert code == 0, f"{process.name} exited with {code}"
 
 
 def stable(read: Callable[[], int], settle_s: float = 2.0, timeout_s: float = 20.0) -> int:
