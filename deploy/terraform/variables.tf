@@ -132,7 +132,7 @@ variable "services" {
 }
 
 variable "gateway" {
-  description = "Run the HTTP gateway (`grl serve gateway`) behind the ALB. Off until that command exists."
+  description = "Run the HTTP gateway and web UI (`grl serve gateway`) behind an ALB (about $24 a month with its two public addresses)."
   type        = bool
   default     = false
 }

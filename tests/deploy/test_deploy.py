@@ -6,8 +6,10 @@ No Docker engine and no AWS here, so these check what can be checked offline:
   on loopback, and what each plan would build (the seed's setups, who the internet can reach);
 - checkov over the Terraform and the Dockerfile, with every skip justified inline;
 - hadolint over the Dockerfile; ``docker compose config`` where the docker client has compose;
-- the compose topology: every service, its start-up order, and the same ``GRL_*`` settings as
-  ``settings.py`` and the ECS tasks.
+- the compose topology: every service, the gateway, the actors, the learner and the evaluator, their
+  start-up order, and the same ``GRL_*`` settings as ``settings.py`` and the ECS tasks;
+- every command the containers, ECS tasks and training instances run is one the ``grl`` CLI has,
+  with options it takes.
 
 ``GRL_DEPLOY_APPLY=1`` also applies the storage module to moto, re-plans (no changes), writes
 through the blob seam and destroys (about 100 s: the AWS provider waits ~55 s on lifecycle rules).
@@ -17,13 +19,14 @@ they fail instead.
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import re
 import shutil
 import subprocess
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +34,7 @@ import pytest
 import yaml
 
 from conftest import REQUIRE_SERVERS, S3Server, server_missing
+from generals_rl.cli.serve import NAMES as SERVE_NAMES
 from generals_rl.services.runner import SERVICE_NAMES
 from generals_rl.settings import DEFAULT_PORTS, SERVICES, Settings
 
@@ -64,6 +68,30 @@ def tool(name: str, *candidates: Path) -> str:
     if found is None:
         server_missing(f"{name} is not installed (make deploy-check installs the Python ones)")
     return str(found)
+
+
+def grl_command(args: Sequence[str]) -> str:
+    """The ``grl`` command ``args`` run ("serve", "db upgrade"), checked by the real CLI: a command
+    it does not have, or an option that command does not take, fails the test."""
+    import typer
+    from typer.testing import CliRunner
+
+    from generals_rl.cli.main import app
+
+    command: Any = typer.main.get_command(app)
+    path: list[str] = []
+    for word in args:
+        if not hasattr(command, "commands"):  # a command, not a group: the rest are its arguments
+            break
+        assert word in command.commands, f"grl has no command {' '.join([*path, word])!r}"
+        command = command.commands[word]
+        path.append(word)
+    assert path and not hasattr(command, "commands"), f"`grl {' '.join(args)}` names no command"
+    if path == ["serve"]:
+        assert args[1] in SERVE_NAMES, f"grl serve has no {args[1]!r}"
+    checked = CliRunner().invoke(app, [*args, "--help"])  # parses every option, runs nothing
+    assert checked.exit_code == 0, f"`grl {' '.join(args)}`: {checked.output}"
+    return " ".join(path)
 
 
 def run(args: list[str], cwd: Path, timeout: float = 300, env: dict[str, str] | None = None) -> str:
@@ -104,6 +132,9 @@ def copy_configuration(destination: Path) -> Path:
         TERRAFORM, destination, ignore=shutil.ignore_patterns(".terraform", "*.tfstate*", "*.tfplan")
     )
     return destination
+
+
+TEST_IMAGES = {"image": "generals-rl:test-cpu", "learner_image": "generals-rl:test-cuda"}
 
 
 def provider_override(endpoint: str) -> str:
@@ -157,7 +188,11 @@ def test_provider_is_pinned_to_the_mirrored_series() -> None:
 def plans(terraform: str, s3_server: S3Server, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     """``terraform plan`` of every profile against moto's server, as JSON (``terraform show``)."""
     work = copy_configuration(tmp_path_factory.mktemp("plan") / "terraform")
-    (work / "zz_test_override.tf").write_text(provider_override(s3_server.endpoint_url))
+    # Images by fixed names instead of the ECR repository's URL (known only after apply), so that
+    # the plan shows what the evaluator task and the training instances run.
+    images = "\n".join(f'  {name} = "{value}"' for name, value in TEST_IMAGES.items())
+    override = provider_override(s3_server.endpoint_url) + f"\nlocals {{\n{images}\n}}\n"
+    (work / "zz_test_override.tf").write_text(override)
     run([terraform, "init", f"-plugin-dir={PLUGIN_DIR}"], work, env=TF_ENV)
     shown = {}
     for profile in PROFILES:
@@ -237,8 +272,8 @@ def instance_type(asg: dict[str, Any]) -> str:
 def test_cluster_profiles_match_the_seed(plans: dict[str, Any], profile: str) -> None:
     plan = plans[profile]
     services = {s["name"] for s in planned(plan, "aws_ecs_service")}
-    # dev leaves the gateway (and its ALB) out until `grl serve gateway` exists
-    assert services == {*SERVICE_NAMES, *(["gateway"] if profile == "prod" else [])}
+    # dev leaves the gateway (and its ALB) out: the web UI is not worth its ALB there
+    assert services == {*SERVICE_NAMES, "evaluator", *(["gateway"] if profile == "prod" else [])}
     actors, learners = group(plan, "actors"), group(plan, "learners")
     assert (instance_type(actors), instance_type(learners)) == ("c5.xlarge", "p3.2xlarge")
     assert actors["min_size"] == 0 and learners["min_size"] == 0  # both can scale to zero
@@ -257,6 +292,37 @@ def test_cluster_profiles_match_the_seed(plans: dict[str, Any], profile: str) ->
     load_balancers = {lb["load_balancer_type"] for lb in planned(plan, "aws_lb")}
     assert load_balancers == ({"network", "application"} if profile == "prod" else {"network"})
     assert all(not lb["internal"] for lb in planned(plan, "aws_lb"))
+
+
+@pytest.mark.parametrize("profile", ["dev", "prod"])
+def test_the_evaluator_and_the_training_instances_run_grl_with_the_services_settings(
+    plans: dict[str, Any], profile: str
+) -> None:
+    plan = plans[profile]
+    (task,) = [t for t in planned(plan, "aws_ecs_task_definition") if t["family"] == "generals-rl-evaluator"]
+    (container,) = json.loads(task["container_definitions"])
+    assert grl_command(container["command"]) == "evaluate"
+    assert {"--watch", "--running"} <= set(container["command"])
+    (evaluator,) = [s for s in planned(plan, "aws_ecs_service") if s["name"] == "evaluator"]
+    assert evaluator["desired_count"] == 1 and evaluator["deployment_maximum_percent"] == 100  # never two
+    environments = {"evaluator": {e["name"]: e["value"] for e in container["environment"]}}
+    for group, command in (("actors", "actor"), ("learners", "learner")):
+        (template,) = [
+            t for t in planned(plan, "aws_launch_template") if t["name_prefix"] == f"generals-rl-{group}-"
+        ]
+        script = base64.b64decode(template["user_data"]).decode()
+        image = TEST_IMAGES["learner_image" if group == "learners" else "image"]
+        *_, docker_run = re.findall(rf"^\s*{re.escape(image)} (.+)$", script, re.MULTILINE)
+        assert grl_command(docker_run.split()) == command
+        settings = script.split("<<'SETTINGS'\n", 1)[1].split("\nSETTINGS\n", 1)[0]
+        environments[command] = dict(line.split("=", 1) for line in settings.splitlines())
+    for name, env in environments.items():
+        settings = Settings.from_env(env)
+        for peer in SERVICES:  # the services by their Cloud Map names
+            assert settings.address(peer) == f"{peer}.generals-rl.internal:{DEFAULT_PORTS[peer]}", name
+        assert settings.blob_uri == "s3://generals-rl", name  # checkpoints (the learner's) in S3
+        assert "GRL_SQL_URI" not in env and "GRL_CACHE_URI" not in env, name  # services only
+        assert env["GRL_LOG_FORMAT"] == "json", name
 
 
 def test_scaling_follows_the_services_metrics(plans: dict[str, Any]) -> None:
@@ -375,9 +441,28 @@ def test_dockerfile_runs_grl_as_a_non_root_user_with_a_grpc_health_check() -> No
 # ---- compose -------------------------------------------------------------------------------------
 
 
+class StrictLoader(yaml.SafeLoader):
+    """YAML as docker compose reads it: a key twice in one mapping is an error (PyYAML keeps the
+    last one silently; compose's Go parser refuses the file)."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        keys = [key.value for key, _ in node.value if isinstance(key, yaml.ScalarNode)]  # `<<` too
+        twice = {key for key in keys if keys.count(key) > 1}
+        if twice:
+            raise yaml.constructor.ConstructorError(None, None, f"keys given twice: {twice}", node.start_mark)
+        return super().construct_mapping(node, deep=deep)
+
+
 @pytest.fixture(scope="module")
 def compose() -> dict[str, Any]:
-    return dict(yaml.safe_load(COMPOSE.read_text()))
+    return dict(yaml.load(COMPOSE.read_text(), Loader=StrictLoader))
+
+
+def grl_containers(compose: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """The containers of the generals-rl image (the others are PostgreSQL, Redis, MinIO, mc)."""
+    return {
+        n: s for n, s in compose["services"].items() if str(s.get("image", "")).startswith("generals-rl:")
+    }
 
 
 def test_docker_compose_config() -> None:
@@ -385,7 +470,7 @@ def test_docker_compose_config() -> None:
     probe = subprocess.run([docker, "compose", "version"], capture_output=True) if docker else None
     if probe is None or probe.returncode != 0:
         pytest.skip("the docker client has no compose plugin here: `docker compose config` not run")
-    run([str(docker), "compose", "--file", str(COMPOSE), "--profile", "training", "config", "--quiet"], ROOT)
+    run([str(docker), "compose", "--file", str(COMPOSE), "--profile", "gpu", "config", "--quiet"], ROOT)
 
 
 def test_compose_runs_every_service_after_storage_buckets_and_migrations(compose: dict[str, Any]) -> None:
@@ -407,11 +492,35 @@ def test_compose_runs_every_service_after_storage_buckets_and_migrations(compose
         for port in service.get("ports", []):
             if not str(port).startswith("127.0.0.1:"):
                 assert name in ("game", "matchmaker", "gateway"), f"{name} publishes {port}"
-    assert services["actor"]["profiles"] == ["training"] and services["learner"]["profiles"] == ["training"]
+    # The seed's topology by default: the services, the gateway, N actors, one learner and the
+    # evaluator, which start once the services are healthy; the GPU learner is the one profile.
+    for name in ("gateway", "actor", "learner", "evaluator"):
+        assert "profiles" not in services[name], name
+        for peer in SERVICE_NAMES:
+            assert services[name]["depends_on"][peer]["condition"] == "service_healthy", (name, peer)
+    assert services["learner-gpu"]["profiles"] == ["gpu"]
     assert services["actor"]["deploy"]["replicas"] == "${GRL_ACTORS:-2}"
+    for single in ("learner", "evaluator"):  # one of each: two would train or judge twice
+        assert "replicas" not in services[single].get("deploy", {}), single
+    probe = " ".join(services["gateway"]["healthcheck"]["test"])
+    assert f"http://127.0.0.1:{DEFAULT_PORTS['gateway']}/healthz" in probe
     buckets = " ".join(services["buckets"]["command"])
     for role in ("models", "replays", "experiences", "checkpoints"):
         assert f"local/generals-rl-{role}" in buckets
+
+
+def test_every_compose_command_is_a_grl_command(compose: dict[str, Any]) -> None:
+    commands = {name: grl_command(c["command"]) for name, c in grl_containers(compose).items()}
+    assert commands == {
+        "migrate": "db upgrade",
+        **dict.fromkeys(SERVICE_NAMES, "serve"),
+        "gateway": "serve",
+        "actor": "actor",
+        "learner": "learner",
+        "learner-gpu": "learner",
+        "evaluator": "evaluate",
+    }
+    assert {"--watch", "--running"} <= set(compose["services"]["evaluator"]["command"])
 
 
 def settings_variables() -> set[str]:
@@ -442,8 +551,8 @@ def test_compose_settings_parse_and_point_at_the_services(compose: dict[str, Any
     from generals_rl.storage.blobs.s3 import parse_s3_uri
     from generals_rl.storage.cache.redis import parse_redis_uri
 
-    for name in SERVICE_NAMES:
-        env = {k: str(v) for k, v in compose["services"][name]["environment"].items()}
+    for container in grl_containers(compose).values():  # services, training, evaluator alike
+        env = {k: str(v) for k, v in container["environment"].items()}
         settings = Settings.from_env(env)
         assert settings.host == "0.0.0.0"
         assert settings.sql_uri.startswith("postgresql://grl:") and settings.sql_uri.endswith(

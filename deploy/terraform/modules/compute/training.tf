@@ -13,6 +13,7 @@ locals {
   groups = {
     actors = merge(var.actors, {
       role         = "actor"
+      command      = "actor"
       ami          = "resolve:ssm:/aws/service/ecs/optimized-ami/amazon-linux-2023/recommended/image_id"
       image        = var.image
       docker_flags = ""
@@ -20,6 +21,7 @@ locals {
     })
     learners = merge(var.learners, {
       role         = "learner"
+      command      = "learner"
       ami          = "resolve:ssm:/aws/service/ecs/optimized-ami/amazon-linux-2023/gpu/recommended/image_id"
       image        = var.learner_image
       docker_flags = "--gpus all --shm-size 8g"
@@ -54,6 +56,7 @@ resource "aws_launch_template" "training" {
 
   user_data = base64encode(templatefile("${path.module}/user_data.sh.tftpl", {
     role         = each.value.role
+    command      = each.value.command
     image        = each.value.image
     docker_flags = each.value.docker_flags
     region       = var.region

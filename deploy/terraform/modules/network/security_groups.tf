@@ -122,7 +122,7 @@ resource "aws_vpc_security_group_ingress_rule" "private_services_from_vpc" {
 resource "aws_security_group" "training" {
   #checkov:skip=CKV2_AWS_5:attached in the compute, data or host module through this module's security_group_ids output, which checkov's graph does not follow (and the cluster and single-host groups exist in both topologies)
   name        = "${var.name}-training"
-  description = "Actors and learners: no ingress but each other (torch.distributed between learners)"
+  description = "Actors, learners and the evaluator: no ingress but each other (torch.distributed between learners)"
   vpc_id      = aws_vpc.this.id
   tags        = { Name = "${var.name}-training" }
 }
