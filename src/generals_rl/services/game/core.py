@@ -27,7 +27,7 @@ from __future__ import annotations
 import hashlib
 import logging
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -62,6 +62,7 @@ from generals_rl.services.game.requests import (
 )
 from generals_rl.services.game.requests import page_token as make_page_token
 from generals_rl.services.game.rooms import EndedGame, Room, Seat, ViewFeed
+from generals_rl.training.networks import PolicyNetwork
 
 __all__ = ["GameListener", "GameManager", "GameServiceConfig", "check_player", "joiner_player"]
 
@@ -83,6 +84,9 @@ class GameServiceConfig:
         max_ticks_per_call: lock-step ticks one game plays per ``submit_moves`` / ``advance``.
         max_catch_up: real-time ticks one game may play per ``advance`` when the server is late.
         active_ttl_s: expiry of the active-games entry in the cache, refreshed at a third of it.
+        model_cache_bytes: memory for the networks of hosted model versions (least recently used
+            out first).
+        model_timeout_s: bound of each call to the Model Service when a model seat is hosted.
     """
 
     pending_timeout_s: float = 300.0
@@ -95,6 +99,8 @@ class GameServiceConfig:
     max_ticks_per_call: int = 64
     max_catch_up: int = 4
     active_ttl_s: float = 60.0
+    model_cache_bytes: int = 256 * 1024 * 1024
+    model_timeout_s: float = 5.0
 
 
 class GameListener(Protocol):
@@ -133,13 +139,13 @@ class GameManager:
 
     # -- creating and joining -------------------------------------------------------------------
 
-    def create_game(self, spec: GameSpec) -> GameInfo:
+    def create_game(self, spec: GameSpec, networks: Mapping[int, PolicyNetwork] | None = None) -> GameInfo:
         """A new PENDING game (RUNNING at once when every seat is hosted); a known ``request_id``
-        returns the game its first call created."""
+        returns the game its first call created. Hosted model seats play with ``networks``."""
         known = self.known_request(spec.request_id)
         if known is not None:
             return known
-        return self.add_game(self.prepare_game(spec), spec.request_id)
+        return self.add_game(self.prepare_game(spec, networks), spec.request_id)
 
     def known_request(self, request_id: str) -> GameInfo | None:
         """The game an earlier CreateGame with this idempotency key created, if any."""
@@ -150,10 +156,11 @@ class GameManager:
             return self._room(game_id).info()
         return None
 
-    def prepare_game(self, spec: GameSpec) -> Room:
+    def prepare_game(self, spec: GameSpec, networks: Mapping[int, PolicyNetwork] | None = None) -> Room:
         """Check a request and build its game without registering it (safe in a worker thread:
-        drawing or replaying a map can take a while)."""
-        return build_room(spec, self.clock)
+        drawing or replaying a map can take a while). Hosted model seats play with ``networks``
+        (by version)."""
+        return build_room(spec, self.clock, networks)
 
     def add_game(self, room: Room, request_id: str = "") -> GameInfo:
         """Register a prepared game (and start it when every seat is hosted)."""
@@ -179,8 +186,10 @@ class GameManager:
         hosted: bool = False,
         seat: int | None = None,
         display_name: str = "",
+        network: PolicyNetwork | None = None,
     ) -> JoinResult:
-        """Take a seat (or get one's own seat back: a reconnect) and its secret token."""
+        """Take a seat (or get one's own seat back: a reconnect) and its secret token; a hosted
+        model version plays with ``network``."""
         room = self._room(game_id)
         check_player(player, "player")
         if len(display_name) > MAX_DISPLAY_NAME or not display_name.isprintable():
@@ -189,8 +198,11 @@ class GameManager:
             raise InvalidArgument(f"seat: game {game_id!r} has seats 0..{len(room.seats) - 1}, got {seat}")
         if hosted and player.kind == "human":
             raise InvalidArgument("hosted: humans play their own seats")
-        if hosted and player.kind == "model":
-            raise Unavailable("hosted: this server cannot host model versions yet; join as a remote client")
+        if hosted and player.kind == "model" and network is None:
+            raise Unavailable(
+                f"hosted: model version {player.id} is not loaded: this server cannot host model versions "
+                "without a Model Service; join as a remote client"
+            )
         if room.over:
             raise FailedPrecondition(f"game {game_id!r} is over ({room.status})")
         mine = [s for s in room.seats if s.joined and s.player == player and not s.hosted]
@@ -210,7 +222,7 @@ class GameManager:
                 return self._rejoin(room, mine[0])
             raise FailedPrecondition(f"game {game_id!r} has no free seat for {player.key}")
         chosen = next((s for s in free if s.reserved == player), free[0])
-        room.take_seat(chosen, player, display_name, hosted)
+        room.take_seat(chosen, player, display_name, hosted, network)
         if room.full:
             room.start()
         self.listener.game_changed(room.info())

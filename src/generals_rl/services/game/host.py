@@ -15,6 +15,10 @@ Background work, started by ``start()`` and stopped by ``close()``:
   cache across restarts, never dropped); a result it refuses for good is set aside as rejected;
 - the active-games listing in the cache, rewritten on changes and refreshed before it expires.
 
+Hosted model seats: CreateGame and JoinGame load the version's network first (``models``:
+``HostedModels``, from the Model Service, kept in memory), so a version that is unknown, not
+accepted or unreachable fails that call alone and no game is touched.
+
 ``close()`` aborts the games still live (stored as aborted, never rated) and waits a while for
 their storage.
 """
@@ -57,6 +61,8 @@ from generals_rl.services.game.domain import (
     SeatView,
 )
 from generals_rl.services.game.lockstep import BatchSession
+from generals_rl.services.game.models import HostedModels
+from generals_rl.services.game.requests import hosted_models
 from generals_rl.services.game.rooms import EndedGame
 from generals_rl.v1 import elo_pb2, elo_pb2_grpc
 
@@ -125,11 +131,13 @@ class GameHost:
         config: GameServiceConfig | None = None,
         clock: Clock | None = None,
         backoff: tuple[float, float] = (0.5, 30.0),
+        models: HostedModels | None = None,
     ) -> None:
         self.config = config or GameServiceConfig()
         self.clock: Clock = clock or SystemClock()
         self.archive = archive
         self.send_result = send_result
+        self.models = models or HostedModels(None)
         self.backoff = backoff
         self._tick_wake = asyncio.Event()
         self._report_wake = asyncio.Event()
@@ -185,8 +193,9 @@ class GameHost:
         known = self.manager.known_request(spec.request_id)
         if known is not None:
             return known
+        networks = await self.models.load_all(hosted_models(spec))
         # Drawing or replaying a map can take a while: in a worker thread, registered here.
-        room = await asyncio.to_thread(self.manager.prepare_game, spec)
+        room = await asyncio.to_thread(self.manager.prepare_game, spec, networks)
         return self.manager.add_game(room, spec.request_id)
 
     async def join_game(
@@ -206,7 +215,10 @@ class GameHost:
             player = joiner_player(joiner, lambda _: user)
         else:
             player = joiner_player(joiner)
-        return self.manager.join_game(game_id, player, hosted=hosted, seat=seat, display_name=display_name)
+        network = await self.models.load(int(player.id)) if hosted and player.kind == "model" else None
+        return self.manager.join_game(
+            game_id, player, hosted=hosted, seat=seat, display_name=display_name, network=network
+        )
 
     async def stream_view(self, game_id: str, player_token: str) -> AsyncGenerator[SeatView, None]:
         """The seat's views: the current one, then one per tick, the last with ``done``."""
@@ -280,8 +292,11 @@ class GameHost:
             await self._retry(f"queueing the result of {game_id}", self.archive.queue_result, result)
             self._report_wake.set()
 
+    # The loops end on their own once ``close`` began: Python 3.11's ``wait_for`` can swallow a
+    # cancellation that arrives as its event is set (``close`` sets them by aborting games).
+
     async def _tick_loop(self) -> None:
-        while True:
+        while not self._closing:
             self._tick_wake.clear()
             try:
                 delay = self.manager.advance()
@@ -327,7 +342,7 @@ class GameHost:
     async def _active_loop(self) -> None:
         assert self.archive is not None
         period = self.config.active_ttl_s / 3
-        while True:
+        while not self._closing:
             self._active_wake.clear()
             infos = self.manager.live_games()
             ids = {info.game_id for info in infos}

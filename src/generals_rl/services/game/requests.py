@@ -1,8 +1,8 @@
 """Checking what callers ask for: players, CreateGame requests (built into a ``Room``), page tokens.
 
 Every check raises ``InvalidArgument`` naming the field (``Unavailable`` for a hosted model
-version, ``Unauthenticated`` for a session token that resolves to nobody); nothing is changed
-before all checks pass.
+version whose network was not loaded, ``Unauthenticated`` for a session token that resolves to
+nobody); nothing is changed before all checks pass.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import binascii
 import json
 import math
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 
 from generals_rl.agents import BOTS
 from generals_rl.game.engine import MAX_TICKS_LIMIT, EngineConfig
@@ -21,6 +21,7 @@ from generals_rl.services.game.boards import resolve_board
 from generals_rl.services.game.clocks import Clock
 from generals_rl.services.game.domain import MODES, EngineOptions, GameSpec, Joiner, PlayerRef
 from generals_rl.services.game.rooms import Room
+from generals_rl.training.networks import PolicyNetwork
 
 MAX_ID = 128
 """Longest player id, request id and game id accepted."""
@@ -42,9 +43,13 @@ def check_player(player: PlayerRef, field: str) -> PlayerRef:
     if player.kind == "bot" and player.id not in BOTS:
         raise InvalidArgument(f"{field}: unknown bot {player.id!r}; the bots are {', '.join(sorted(BOTS))}")
     if player.kind == "model" and (
-        not player.id.isdigit() or int(player.id) < 1 or player.id.startswith("0")
+        not (player.id.isascii() and player.id.isdigit())
+        or player.id.startswith("0")
+        or int(player.id) >= 2**63
     ):
-        raise InvalidArgument(f"{field}: a model player's id is its version number (>= 1), got {player.id!r}")
+        raise InvalidArgument(
+            f"{field}: a model player's id is its version number (1..2^63-1), got {player.id!r}"
+        )
     return player
 
 
@@ -70,9 +75,20 @@ def _no_sessions(token: str) -> str:
     raise Unauthenticated("unknown or expired session token")
 
 
-def build_room(spec: GameSpec, clock: Clock) -> Room:
+def hosted_models(spec: GameSpec) -> list[int]:
+    """The model versions a CreateGame request asks the server to play (checked players only)."""
+    return [
+        int(s.player.id)
+        for i, s in enumerate(spec.seats)
+        if s.hosted and s.player is not None and check_player(s.player, f"seats[{i}].player").kind == "model"
+    ]
+
+
+def build_room(spec: GameSpec, clock: Clock, networks: Mapping[int, PolicyNetwork] | None = None) -> Room:
     """Check a request and build its game without registering it (safe in a worker thread:
-    drawing or replaying a map can take a while)."""
+    drawing or replaying a map can take a while). Hosted model seats play with ``networks``
+    (by version; ``HostedModels`` loads them)."""
+    networks = networks or {}
     if len(spec.request_id) > MAX_ID:
         raise InvalidArgument(f"request_id: at most {MAX_ID} characters, got {len(spec.request_id)}")
     if spec.mode not in MODES:
@@ -98,10 +114,10 @@ def build_room(spec: GameSpec, clock: Clock) -> Room:
         if seat.hosted:
             if seat.player is None or seat.player.kind == "human":
                 raise InvalidArgument(f"seats[{i}]: only bots and model versions can be hosted")
-            if seat.player.kind == "model":
+            if seat.player.kind == "model" and int(seat.player.id) not in networks:
                 raise Unavailable(
-                    f"seats[{i}]: this server cannot host model versions (no Model Service client "
-                    "yet); let the model join as a remote client"
+                    f"seats[{i}]: model version {seat.player.id} is not loaded: this server cannot "
+                    "host model versions without a Model Service; let the model join as a remote client"
                 )
         reservations.append((seat.player, seat.hosted))
     board, players = resolve_board(spec.mode, spec.num_players, spec.map, spec.seed)
@@ -130,7 +146,8 @@ def build_room(spec: GameSpec, clock: Clock) -> Room:
     )
     for place in room.seats:
         if place.hosted and place.reserved is not None:
-            room.take_seat(place, place.reserved, "", hosted=True)
+            network = networks.get(int(place.reserved.id)) if place.reserved.kind == "model" else None
+            room.take_seat(place, place.reserved, "", hosted=True, network=network)
     return room
 
 

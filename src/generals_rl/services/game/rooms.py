@@ -1,12 +1,13 @@
 """One seated game: its seats, move queues, view feeds and the engine state, tick by tick.
 
 A ``Room`` is driven by ``GameManager`` (core): joins fill its seats, ``start`` runs it, and
-``play_tick`` plays one tick: every hosted seat's bot acts on its own view, every other seat
-plays the first playable move of its queue (``queues``), seats that surrendered or went AFK
-leave after the moves and before growth (``engine.step(leave=...)``, RULES 14), and every open
-view feed receives the seat's new view. Only that seat's view: a feed never sees another seat's
-observation. The tick is logged by a ``ReplayRecorder`` so the finished game can be stored as a
-``.gioreplay`` that replays to the same final state.
+``play_tick`` plays one tick: every hosted seat's bot or model version acts on its own view (the
+seats of one model version in one batch), every other seat plays the first playable move of its
+queue (``queues``), seats that surrendered or went AFK leave after the moves and before growth
+(``engine.step(leave=...)``, RULES 14), and every open view feed receives the seat's new view.
+Only that seat's view: a feed never sees another seat's observation. The tick is logged by a
+``ReplayRecorder`` so the finished game can be stored as a ``.gioreplay`` that replays to the
+same final state.
 """
 
 from __future__ import annotations
@@ -21,11 +22,12 @@ from datetime import datetime, timedelta
 import torch
 
 from generals_rl.agents import Agent, make_agent
+from generals_rl.agents.neural import NeuralAgent
 from generals_rl.game.engine import EngineConfig, step
 from generals_rl.game.observations import Observation, observe
 from generals_rl.game.replay import ReplayRecorder
 from generals_rl.game.replay_format import Replay
-from generals_rl.services.common.errors import FailedPrecondition, PermissionDenied
+from generals_rl.services.common.errors import FailedPrecondition, PermissionDenied, Unavailable
 from generals_rl.services.game.boards import Board
 from generals_rl.services.game.clocks import Clock, tick_interval
 from generals_rl.services.game.domain import (
@@ -43,6 +45,7 @@ from generals_rl.services.game.domain import (
 )
 from generals_rl.services.game.queues import MoveQueue
 from generals_rl.services.game.results import build_result, end_reason
+from generals_rl.training.networks import PolicyNetwork
 
 MAX_BUFFERED_VIEWS = 4096
 """Views a feed holds for a client that does not read (beyond it the oldest go, to bound memory)."""
@@ -222,16 +225,36 @@ class Room:
 
     # -- seats ----------------------------------------------------------------------------------
 
-    def take_seat(self, seat: Seat, player: PlayerRef, display_name: str, hosted: bool) -> None:
+    def take_seat(
+        self,
+        seat: Seat,
+        player: PlayerRef,
+        display_name: str,
+        hosted: bool,
+        network: PolicyNetwork | None = None,
+    ) -> None:
+        """Seat ``player``; a hosted model version plays with ``network`` (its loaded weights)."""
+        agent = self._hosted_agent(seat, player, network) if hosted else None
         seat.player = player
         seat.display_name = display_name or (f"model:{player.id}" if player.kind == "model" else player.id)
         seat.hosted = hosted
         seat.joined = True
         seat.token = secrets.token_urlsafe(16)
         self._tokens[seat.token] = seat
-        if hosted:
-            seed = (self.board.seed + 7919 * (seat.index + 1)) % 2**63
-            seat.agent = make_agent(player.id, seed)
+        seat.agent = agent
+
+    def _hosted_agent(self, seat: Seat, player: PlayerRef, network: PolicyNetwork | None) -> Agent:
+        """A bot by name, or a ``NeuralAgent`` on the version's network: one per version and game,
+        shared by its seats (it acts for them in one batch; networks have no memory)."""
+        seed = (self.board.seed + 7919 * (seat.index + 1)) % 2**63
+        if player.kind != "model":
+            return make_agent(player.id, seed)
+        if network is None:
+            raise Unavailable(f"model version {player.id}: this server cannot host model versions")
+        for other in self.seats:
+            if other.player == player and isinstance(other.agent, NeuralAgent):
+                return other.agent
+        return NeuralAgent(network, seed, name=player.key)
 
     @property
     def full(self) -> bool:
@@ -330,15 +353,29 @@ class Room:
         actions = torch.zeros(1, players, dtype=torch.int64)
         alive = self.state.alive[0].tolist()
         now = self.clock.monotonic()
+        hosted: dict[int, list[Seat]] = {}
         for seat in self.seats:
             if not alive[seat.index]:
                 continue
             if seat.agent is not None:
-                actions[0, seat.index] = seat.agent.act(obs.player(seat.index))[0]
+                hosted.setdefault(id(seat.agent), []).append(seat)
             elif not seat.leaving:
                 action = seat.queue.pop_playable(obs.action_mask[0, seat.index])
                 if action:
                     seat.active_at = now
+                actions[0, seat.index] = action
+        for seats in hosted.values():
+            agent = seats[0].agent
+            assert agent is not None
+            index = torch.tensor([s.index for s in seats])
+            view = Observation(  # game 0's views of these seats, one batch row each
+                armies=obs.armies[0, index],
+                planes=obs.planes[0, index],
+                scalars=obs.scalars[0, index],
+                action_mask=obs.action_mask[0, index],
+            )
+            chosen = agent.act(view)
+            for seat, action in zip(seats, chosen.tolist(), strict=True):
                 actions[0, seat.index] = action
         leave = torch.tensor([[s.leaving and alive[s.index] for s in self.seats]])
         self._recorder.record(self.state, actions, leave)
