@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import socket
 from pathlib import Path
 
 import torch
 
-from conftest import free_port
 from generals_rl.services.common.channels import channel
 from generals_rl.services.elo.client import EloClient
 from generals_rl.services.elo.domain import PlayerRef
@@ -19,6 +19,13 @@ from generals_rl.settings import Settings
 from generals_rl.training.config import TrainConfig
 from generals_rl.training.fused import FusedRun
 from generals_rl.training.remote import RemoteOptions
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
 
 CONFIG = TrainConfig(
     channels=8,

@@ -5,12 +5,12 @@ left for the gateway, and a second run resumes from the first one's checkpoint."
 from __future__ import annotations
 
 import asyncio
+import socket
 from pathlib import Path
 
 import pytest
 from rich.console import Console
 
-from conftest import free_port
 from generals_rl.settings import Settings
 from generals_rl.storage import open_blobs, open_sql
 from generals_rl.training.config import TrainConfig
@@ -18,6 +18,13 @@ from generals_rl.training.evaluation import EvaluationConfig
 from generals_rl.training.learner import BUCKET
 from generals_rl.training.remote import RemoteOptions
 from generals_rl.training.train import TrainLayout, run
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
 
 TINY = TrainConfig(
     channels=8,

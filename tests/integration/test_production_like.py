@@ -24,6 +24,7 @@ import os
 import re
 import secrets
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -32,11 +33,10 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 import pytest
 
-from conftest import PostgresServer, RedisServer, S3Server, free_port
 from generals_rl.services.common.channels import channel
 from generals_rl.services.common.errors import NotFound
 from generals_rl.services.elo.client import EloClient
@@ -45,6 +45,16 @@ from generals_rl.services.model.client import ModelClient
 from generals_rl.services.replay.client import ReplayClient
 from generals_rl.services.runner import SERVICE_NAMES
 from generals_rl.settings import DEFAULT_PORTS
+
+if TYPE_CHECKING:  # the fixtures' types; `conftest` names another module when the whole suite runs
+    from conftest import PostgresServer, RedisServer, S3Server
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
 
 GRL = [sys.executable, "-m", "generals_rl.cli.main"]
 TABLE = "trajectories"
