@@ -1,6 +1,6 @@
 """The rollout collector: every learner seat gets its own reward and episode end at the step of
 its action, observation T is the bootstrap (and the next rollout's first), and the behaviour
-log-probabilities are the network's own (ratio 1 for an unchanged network).
+log-probabilities are the learner's own (ratio 1 for an unchanged network, bf16 or not).
 
 Rewards are checked against the potential recomputed from what each seat observed: the scalars
 carry both players' land and army totals, so shares, and hence the shaped reward of a seat, follow
@@ -8,14 +8,17 @@ from its observations at t and t + 1 alone."""
 
 from __future__ import annotations
 
+import pytest
 import torch
 
 from generals_rl.game import MapConfig, MapPool
 from generals_rl.game.engine import EngineConfig
 from generals_rl.game.observations import Observation
 from generals_rl.game.rewards import RewardConfig
+from generals_rl.training.config import TrainConfig
+from generals_rl.training.learner import Learner
 from generals_rl.training.losses import action_log_probs
-from generals_rl.training.networks import build
+from generals_rl.training.networks import autocast, build
 from generals_rl.training.rollout import RolloutCollector, split_games
 
 REWARD = RewardConfig(land=1.0, army=0.5, gamma=0.9)
@@ -106,19 +109,22 @@ def test_the_bootstrap_observation_is_the_next_rollouts_first() -> None:
     assert bool((second["scalars"][:, 0, 0] == 7).all())  # no game ended: all at tick 7
 
 
-def test_behaviour_log_probs_are_the_networks_own() -> None:
+def test_behaviour_log_probs_are_the_learners_own() -> None:
+    """An unchanged network gives ratio 1 in the learner: acting (T steps of N views) and learning
+    (one batch of N * (T + 1) views) compute the same log-probabilities, bf16 or not."""
     torch.set_num_threads(1)
     collector = _collector({"self": 1.0, "random": 1.0}, unroll=12)
     trajectories = collector.collect().trajectories.to_torch()
     actions = trajectories["actions"]
     n, t = actions.shape
     views = {
-        name: trajectories[name][:, :t].flatten(0, 1)
-        for name in ("armies", "planes", "scalars", "action_mask")
+        name: trajectories[name].flatten(0, 1) for name in ("armies", "planes", "scalars", "action_mask")
     }
-    with torch.no_grad():
-        logits = collector.network(Observation(**views)).logits.view(n, t, -1)
+    with torch.no_grad(), autocast("cpu"):
+        logits = collector.network(Observation(**views)).logits.view(n, t + 1, -1)[:, :t]
     log_probs = action_log_probs(logits, actions)
-    torch.testing.assert_close(log_probs, trajectories["behaviour_log_probs"], rtol=0, atol=1e-5)
+    torch.testing.assert_close(log_probs, trajectories["behaviour_log_probs"], rtol=0, atol=1e-6)
     legal = trajectories["action_mask"][:, :t].gather(-1, actions.unsqueeze(-1))
     assert bool(legal.all())
+    metrics = Learner(collector.network, TrainConfig()).update(trajectories)
+    assert metrics["ratio_mean"] == pytest.approx(1.0, abs=1e-6) and metrics["clip_fraction"] == 0.0

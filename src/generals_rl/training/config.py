@@ -67,7 +67,8 @@ class TrainConfig:
         max_grad_norm: global gradient norm clip (0: no clipping).
         epochs: passes over each collected rollout.
         minibatch: trajectories per gradient step (0: the whole rollout in one step).
-        mixed_precision: bf16 autocast on CUDA (ignored on the CPU).
+        mixed_precision: bf16 autocast in acting, learning and evaluation where the device runs bf16
+            natively (CUDA; CPUs with AVX512-BF16 or AMX, about twice as fast there), else ignored.
     Losses (``losses``):
         gamma: discount (the shaping potential uses it too).
         vtrace_lambda, rho_bar, c_bar, pg_rho_bar: V-trace's trace decay and truncation levels.

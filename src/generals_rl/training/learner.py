@@ -7,7 +7,8 @@
 
 One ``update`` is one Adam step on a batch of trajectories: a forward pass over every observation
 (the bootstrap one included), the V-trace / PPO loss of ``losses``, global gradient-norm clipping,
-bf16 autocast on CUDA when ``mixed_precision`` is set. Under ``torch.distributed`` (an initialized
+bf16 autocast when ``mixed_precision`` is set and the device runs bf16 natively (CUDA, or a CPU with
+AVX512-BF16/AMX: ``networks.bf16_supported``). Under ``torch.distributed`` (an initialized
 process group, e.g. gloo on CPUs) the network is wrapped in ``DistributedDataParallel``: each rank
 updates on its own part of the batch and the gradients are averaged in the backward pass, so every
 rank holds the same parameters after every step (``wrap_distributed``).
@@ -34,7 +35,7 @@ from generals_rl.services.replay.client import Trajectories
 from generals_rl.storage.interfaces import BlobStore
 from generals_rl.training.config import TrainConfig
 from generals_rl.training.losses import LossWeights, actor_critic_loss
-from generals_rl.training.networks import PolicyNetwork
+from generals_rl.training.networks import PolicyNetwork, bf16_supported
 
 BUCKET = "checkpoints"
 CHECKPOINT_FORMAT = 1
@@ -95,7 +96,7 @@ class Learner:
         self.model = wrap_distributed(self.network) if use_ddp else self.network
         self.optimizer = torch.optim.Adam(self.network.parameters(), lr=config.lr, eps=config.adam_eps)
         self.weights = loss_weights(config)
-        self.autocast = self.device.type == "cuda" and config.mixed_precision
+        self.autocast = config.mixed_precision and bf16_supported(self.device)
         self.step = 0
 
     @property

@@ -105,6 +105,26 @@ class PolicyNetwork(nn.Module):
         return actions, log_probs, out.value
 
 
+def bf16_supported(device: torch.device | str) -> bool:
+    """Whether bf16 autocast speeds ``device`` up: CUDA, or a CPU with native bf16 instructions
+    (AVX512-BF16 or AMX: about twice as fast as float32 there); elsewhere bf16 is emulated."""
+    device = torch.device(device)
+    if device.type == "cuda":
+        return True
+    if device.type != "cpu":
+        return False
+    checks = ("_is_avx512_bf16_supported", "_is_amx_tile_supported")
+    return any(bool(getattr(torch.cpu, name, lambda: False)()) for name in checks)
+
+
+def autocast(device: torch.device | str, enabled: bool = True) -> torch.autocast:
+    """bf16 autocast on ``device`` when ``enabled`` and ``bf16_supported``, else a no-op context.
+    Acting and learning under the same setting give the same log-probabilities (bf16 results do
+    not depend on the batch size), so an unchanged network still has ratio 1."""
+    device = torch.device(device)
+    return torch.autocast(device.type, dtype=torch.bfloat16, enabled=enabled and bf16_supported(device))
+
+
 def masked_logits(logits: Tensor, mask: Tensor) -> Tensor:
     """Logits with illegal actions at -inf (``mask`` bool (N, A); pass is always legal)."""
     return logits.masked_fill(~mask, float("-inf"))

@@ -36,7 +36,7 @@ from generals_rl.game.rewards import RewardConfig, rewards
 from generals_rl.game.state import GameState
 from generals_rl.services.replay.client import Trajectories
 from generals_rl.training.config import SELF
-from generals_rl.training.networks import PolicyNetwork
+from generals_rl.training.networks import PolicyNetwork, autocast
 
 
 @dataclass
@@ -128,6 +128,8 @@ class RolloutCollector:
         reward: the shaping; may be replaced between collections.
         seed: seeds the policy's sampling and the bots.
         device: where the games and the network run.
+        mixed_precision: act under bf16 autocast where the device runs bf16 natively
+            (``networks.autocast``; the learner must use the same setting for ratios of 1).
     """
 
     def __init__(
@@ -144,8 +146,10 @@ class RolloutCollector:
         seed: int = 0,
         device: torch.device | str = "cpu",
         policy_version: int = 0,
+        mixed_precision: bool = True,
     ) -> None:
         self.network = network
+        self.mixed_precision = mixed_precision
         self.policy_version = policy_version
         self.unroll = unroll
         self.maps = maps
@@ -201,7 +205,8 @@ class RolloutCollector:
         for t in range(t_len):
             _write_observation(buffers, t, view)
             clock = time.perf_counter()
-            actions, log_probs, _ = self.network.act(view, generator=self.generator)
+            with autocast(self.device, self.mixed_precision):
+                actions, log_probs, _ = self.network.act(view, generator=self.generator)
             timings["inference"] += time.perf_counter() - clock
             clock = time.perf_counter()
             flat = torch.zeros(b * 2, dtype=torch.int64, device=self.device)
@@ -209,7 +214,8 @@ class RolloutCollector:
             for group in self.groups:
                 if group.name != SELF:
                     agent = self.agents[group.name]
-                    flat[group.opponent_rows] = agent.act(take_rows(self._obs, group.opponent_rows))
+                    with autocast(self.device, self.mixed_precision):  # past versions are networks
+                        flat[group.opponent_rows] = agent.act(take_rows(self._obs, group.opponent_rows))
             timings["opponents"] += time.perf_counter() - clock
             clock = time.perf_counter()
             after = step(self.state, flat.view(b, 2), self.engine)

@@ -38,7 +38,7 @@ from generals_rl.storage import open_blobs
 from generals_rl.storage.interfaces import BlobStore
 from generals_rl.training.config import PAST, TrainConfig
 from generals_rl.training.learner import BUCKET, Learner
-from generals_rl.training.networks import PolicyNetwork, build
+from generals_rl.training.networks import PolicyNetwork, autocast, build
 from generals_rl.training.rollout import Results, RolloutCollector
 
 
@@ -93,6 +93,7 @@ def evaluate(
     max_ticks: int = 2000,
     greedy: bool = False,
     device: torch.device | str = "cpu",
+    mixed_precision: bool = True,
 ) -> Evaluation:
     """Play ``games`` games against the bot ``opponent`` on maps drawn from ``seed``: each map twice,
     the policy once in each seat (an odd game count plays one map once more in seat 0)."""
@@ -106,7 +107,8 @@ def evaluate(
         model = NeuralAgent(network, seed=seed + seat, greedy=greedy, device=device)
         bot = make_agent(opponent, seed + 2 + seat)
         seats = [model, bot] if seat == 0 else [bot, model]
-        result = play_games(seats, drawn.select(slice(0, count)), engine)
+        with autocast(device, mixed_precision):
+            result = play_games(seats, drawn.select(slice(0, count)), engine)
         wins += result.wins(seat)
         draws += result.draws
         ticks += int(result.ticks.sum())
@@ -182,6 +184,7 @@ def train(
                 engine=config.engine_config(),
                 seed=config.seed + side,
                 device=device,
+                mixed_precision=config.mixed_precision,
             )
         assert collector is not None
 
@@ -228,6 +231,7 @@ def train(
                     max_ticks=config.eval_max_ticks,
                     greedy=config.eval_greedy,
                     device=device,
+                    mixed_precision=config.mixed_precision,
                 )
                 point = dataclasses.replace(
                     result, train_s=train_s, updates=learner.step, env_steps=env_steps
