@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import multiprocessing
 import subprocess
 import sys
@@ -266,5 +267,53 @@ def test_two_learners_train_together_and_only_rank_0_publishes(tmp_path: Path) -
             async with channel(settings.address("model")) as ch:
                 versions = await ModelClient(ch).list_versions()
             assert sorted(v.version for v in versions.versions) == sorted(published0)
+
+    asyncio.run(scenario())
+
+
+def test_stop_during_a_rollout_still_sends_that_rollout(tmp_path: Path) -> None:
+    """The sender used to quit on an empty outbox as soon as stop was asked, so the rollout being
+    played then was queued after it and silently lost."""
+
+    async def scenario() -> None:
+        async with services(tmp_path, "model", "matchmaker", "elo") as (settings, _replay):
+            learner = LearnerLoop(TINY, settings, OPTIONS)
+            actor = Actor(TINY, settings, OPTIONS)
+            tasks = [asyncio.create_task(learner.run()), asyncio.create_task(actor.run())]
+            await until(lambda: actor.stats.chunks_acknowledged >= 2, "two acknowledged rollouts")
+            acked = actor.stats.chunks_acknowledged
+            await until(lambda: actor.stats.rollouts == acked and not actor._pending, "an empty outbox")
+            await asyncio.sleep(0.01)  # the next rollout is being played: stop in its middle
+            await actor.stop()
+            await tasks[1]
+            await learner.stop()
+            await tasks[0]
+            assert actor.stats.rollouts == actor.stats.chunks_acknowledged, (
+                f"{actor.stats.rollouts} rollouts, {actor.stats.chunks_acknowledged} acknowledged"
+            )
+
+    asyncio.run(scenario())
+
+
+def test_the_learner_backs_off_while_the_replay_service_is_down(tmp_path: Path) -> None:
+    """Sampling retries used to restart the backoff at every try: ~70 tries in a 4 s outage."""
+    options = dataclasses.replace(OPTIONS, backoff=Backoff(initial_s=0.1, max_s=2.0))
+
+    async def scenario() -> None:
+        async with services(tmp_path, "model", "matchmaker", "elo") as (settings, replay):
+            learner = LearnerLoop(TINY, settings, options)
+            actor = Actor(TINY, settings, options)
+            tasks = [asyncio.create_task(learner.run()), asyncio.create_task(actor.run())]
+            await until(lambda: learner.stats.updates >= 2, "two updates")
+            await replay.crash()
+            retries = learner.stats.retries
+            await asyncio.sleep(4.0)
+            during = learner.stats.retries - retries
+            await replay.start()
+            await actor.stop()
+            await learner.stop()
+            await asyncio.gather(*tasks)
+            # doubling from 0.1 s up to 2 s with full jitter: about 8 tries in 4 s
+            assert during <= 20, f"{during} sample retries in 4 s of outage"
 
     asyncio.run(scenario())

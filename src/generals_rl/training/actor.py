@@ -183,6 +183,7 @@ class Actor:
         self._abandon = asyncio.Event()
         self._space = asyncio.Event()  # set when a chunk was acknowledged
         self._queued = asyncio.Event()  # set when a chunk was queued
+        self._played = asyncio.Event()  # set when the play loop has ended: nothing more is queued
         self._pending: collections.deque[Chunk] = collections.deque()
         self._sequence = 0
         self._past: NeuralAgent | None = None
@@ -444,10 +445,10 @@ class Actor:
         """Stream the pending chunks, oldest first, until ``_abandon`` (module docstring)."""
         while not self._abandon.is_set():
             if not self._pending:
-                if self._stopping.is_set():
+                if self._played.is_set():  # not merely stopping: the rollout in progress comes
                     return
                 self._queued.clear()
-                await _first(self._queued.wait(), self._stopping.wait(), self._abandon.wait())
+                await _first(self._queued.wait(), self._played.wait(), self._abandon.wait())
                 continue
             batch = list(self._pending)
             clock = time.perf_counter()
@@ -485,11 +486,14 @@ class Actor:
     async def _drain(self, sender: asyncio.Task[None]) -> None:
         """Let the sender send what is pending (for up to ``drain_s``), then cancel it."""
         self._stopping.set()
+        self._played.set()
         try:
             await asyncio.wait_for(asyncio.shield(sender), self.options.drain_s)
         except TimeoutError:
-            log.warning("unacknowledged rollouts dropped at stop", extra={"chunks": len(self._pending)})
+            pass
         finally:
+            if self._pending:
+                log.warning("unacknowledged rollouts dropped at stop", extra={"chunks": len(self._pending)})
             self._abandon.set()
             sender.cancel()
             with contextlib.suppress(Stopped, asyncio.CancelledError):

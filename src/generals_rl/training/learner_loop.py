@@ -186,6 +186,7 @@ class LearnerLoop:
     async def _train(self, learner: Learner, store: BlobStore, train_s: float) -> float:
         started, last_log, samples_at_log = time.monotonic() - train_s, time.monotonic(), 0
         batches, stream_version = None, self.version
+        delays, failing = self.options.backoff.delays(), False  # grows while sampling keeps failing
         try:
             while True:
                 # SAMPLE: the next batch, or None when stopping; a new stream for each version
@@ -204,10 +205,13 @@ class LearnerLoop:
                         await self._retry(lambda: self.replay.create_table(self.table), "create table")
                     elif retryable(error):
                         self._retried("sample", error)
-                        await wait_or_stop(self._stopping, next(self.options.backoff.delays()))
+                        failing = True
+                        await wait_or_stop(self._stopping, next(delays))
                     else:
                         raise
                     continue
+                if failing:  # a batch came: the next outage starts from the shortest delay again
+                    delays, failing = self.options.backoff.delays(), False
                 train_s = time.monotonic() - started
                 stop = batch is None or _finished(self.config, learner.step, train_s)
                 # UPDATE (every rank agrees on stopping first)
