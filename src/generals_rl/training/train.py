@@ -12,8 +12,9 @@ and the status the gateway's training page shows). The learner and the actors ar
 loopback gRPC, so a laptop run and a cloud run are the same components wired at one point.
 
 Stopping: Ctrl-C (or the time budget, ``time_budget_s``, in wall-clock seconds here) stops the actors,
-then the learner (which checkpoints weights, optimizer and step to the blob store), then the evaluator and the services. The next ``grl train`` with the same ``run_name``
-resumes from that checkpoint.
+then the learner (which checkpoints weights, optimizer and step to the blob store), then the
+evaluator and the services. The next ``grl train`` with the same ``run_name`` resumes from that
+checkpoint.
 """
 
 from __future__ import annotations
