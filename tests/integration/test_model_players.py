@@ -15,15 +15,20 @@ from typing import TypeVar
 import grpc
 import pytest
 import torch
+import typer
 from hypothesis import HealthCheck, given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
+from typer.testing import CliRunner
 
+from generals_rl.cli.match import match
+from generals_rl.cli.play import play
 from generals_rl.game.engine import encode_action
 from generals_rl.game.observations import observe
 from generals_rl.game.replay import Replay, ReplaySimulator
 from generals_rl.services.common import errors
 from generals_rl.services.common.channels import channel
+from generals_rl.services.common.wiring import Stores
 from generals_rl.services.game import GameClient, GameHost, HostedModels
 from generals_rl.services.game.archive import REPLAYS, replay_key
 from generals_rl.services.game.domain import (
@@ -75,9 +80,8 @@ def tiny(seed: int) -> PolicyNetwork:
     return build("resnet-v1", TINY)
 
 
-def registry(running: RunningServices) -> LocalModelRegistry:
-    """The registry on the services' own storage (quick validation), for publishing in tests."""
-    stores = running.stores
+def registry(stores: Stores) -> LocalModelRegistry:
+    """The registry on the services' storage (quick validation), for publishing in tests."""
     return LocalModelRegistry(ModelCore(stores.database, stores.blobs, ModelServiceConfig(validation=QUICK)))
 
 
@@ -178,12 +182,12 @@ async def refusals(running: RunningServices, games: GameClient, version: int) ->
         await games.join_game(pending.game_id, Joiner(model_version=999), hosted=True)
     broken = tiny(5).state_dict()
     broken["value.bias"] = torch.tensor([float("nan")])
-    rejected = await registry(running).publish(broken, architecture="resnet-v1", config_json=TINY)
+    rejected = await registry(running.stores).publish(broken, architecture="resnet-v1", config_json=TINY)
     assert rejected.state == "rejected"
     with pytest.raises(errors.FailedPrecondition, match=f"model version {rejected.version} is REJECTED"):
         await games.create_game(hosting(rejected.version))
-    retired = await registry(running).publish(tiny(6))
-    await registry(running).retire(retired.version, Actor("test", "retired at once"))
+    retired = await registry(running.stores).publish(tiny(6))
+    await registry(running.stores).retire(retired.version, Actor("test", "retired at once"))
     with pytest.raises(errors.FailedPrecondition, match="RETIRED"):
         await games.join_game(pending.game_id, Joiner(model_version=retired.version), hosted=True)
     assert (await games.get_game(pending.game_id)).status == "pending"  # nothing changed
@@ -217,12 +221,53 @@ def test_hosting_any_model_id_is_refused_clearly_or_played(model_id: str) -> Non
     asyncio.run(create())
 
 
+def grl(command: Callable[..., None], *args: str, code: int = 0) -> str:
+    """``command``'s output through Typer's runner (exit code ``code``), tables unwrapped."""
+    app = typer.Typer()
+    app.command()(command)
+    result = CliRunner().invoke(app, list(args))
+    assert result.exit_code == code, result.output
+    return " ".join(result.output.replace("│", " ").split())
+
+
+def test_grl_play_and_match_take_model_players_from_the_local_storage(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for variable in ("GRL_SQL_URI", "GRL_CACHE_URI", "GRL_BLOB_URI"):
+        monkeypatch.delenv(variable, raising=False)
+    data = tmp_path / "data"
+    monkeypatch.setenv("GRL_DATA_DIR", str(data))
+    missing = grl(play, "--p1", "model:latest", "--p2", "random", "--games", "2", code=2)
+    assert "no model registry yet" in missing
+    stores = Stores.open(Settings.from_env())
+    try:
+        local = registry(stores)
+        version = asyncio.run(local.publish(tiny(2))).version
+        asyncio.run(local.promote(version, "champion", Actor("test", "the only one")))
+    finally:
+        stores.close()
+
+    out = grl(
+        play, "--p1", "model:latest", "--p2", "random", "--games", "4", "--size", "8x8", "--max-ticks", "80"
+    )
+    assert "4 games" in out and f"model:{version} (latest)" in out and "95% CI" in out and "draws" in out
+    by_number = grl(play, "--p1", "random", "--p2", f"model:{version}", "--max-ticks", "5", "--delay", "0")
+    assert f"model:{version} (2)" in by_number and "tick 5" in by_number  # one game, rendered
+    assert "there is no alias 'nope'" in grl(play, "--p1", "model:nope", code=2)
+    assert "a version number is >= 1" in grl(play, "--p1", "model:0", code=2)
+
+    args = ["--p1", "model:champion", "--p2", "random", "--games", "2", "--size", "10", "--max-ticks", "200"]
+    out = grl(match, *args, "--data-dir", str(data))
+    assert f"2 games: model:{version} vs random" in out and "95% CI" in out
+    assert "listed twice" in grl(match, "--p1", "model:champion", "--p2", f"model:{version}", code=2)
+
+
 def test_model_versions_play_on_the_game_service_and_in_tournaments(tmp_path: Path) -> None:
     settings = Settings(data_dir=tmp_path / "data", ports=dict.fromkeys(SERVICE_NAMES, 0))
 
     async def scenario() -> None:
         async with run_services(["game", "matchmaker", "model", "elo"], settings) as running:
-            version = (await registry(running).publish(tiny(1))).version
+            version = (await registry(running.stores).publish(tiny(1))).version
             games = GameClient.connect(running.address("game"))
             try:
                 live = await real_time_game(games, version)
@@ -231,6 +276,13 @@ def test_model_versions_play_on_the_game_service_and_in_tournaments(tmp_path: Pa
                 info = await finished(games, live)
                 assert info.status == "finished" and info.result is not None and info.result.ticks == 40
                 await tournament(running, version)
+                await registry(running.stores).promote(version, "champion", Actor("test", "the only one"))
+                via = running.address("model")
+                args = ["--p1", "model:champion", "--p2", "gatherer", "--model-service", via]
+                out = await asyncio.to_thread(
+                    grl, play, *args, "--games", "2", "--size", "8x8", "--max-ticks", "60"
+                )
+                assert f"model:{version} (champion)" in out and "gatherer" in out and "2 games" in out
             finally:
                 await games.close()
 

@@ -4,14 +4,17 @@ Both ask the Matchmaker for a tournament (``grl match`` is a round robin of two:
 alternate seats) and print the result. With ``--via HOST:PORT`` they use a running Matchmaker;
 without it they start the Game, Elo and Matchmaker services in this process on free ports and the
 embedded storage (``--data-dir``, ``GRL_*`` variables), as ``grl up`` would, and stop them after.
-Players are bot names (``random``, ``expander``, ``gatherer``) or ``model:<version>``.
+Players are bot names (``random``, ``expander``, ``gatherer``), ``model:<version>`` or
+``model:<alias>`` (``latest``, ``champion``, ``candidate``): an alias is resolved to the version it
+names when the games are created, with the Model Service started here, or with ``--via`` the one at
+``GRL_MODEL_ADDR`` (default 127.0.0.1:50053).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -20,10 +23,13 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from generals_rl.cli.players import model_selector, resolve_names
+from generals_rl.services.common.channels import channel
 from generals_rl.services.common.errors import ServiceError
 from generals_rl.services.matchmaker.client import MatchmakerClient
 from generals_rl.services.matchmaker.convert import player_to_proto
 from generals_rl.services.matchmaker.core import PlayerRef
+from generals_rl.services.model.client import ModelClient
 from generals_rl.settings import Settings
 from generals_rl.stats import wilson_interval
 from generals_rl.v1 import common_pb2
@@ -44,6 +50,15 @@ TIEBREAKS = {
 _SERVICES = ("game", "elo", "matchmaker")
 
 
+def player_names(text: str) -> list[str]:
+    """``random, expander,model:champion`` -> the names, each checked (``typer.BadParameter``)."""
+    names = [part.strip() for part in text.split(",") if part.strip()]
+    for name in names:
+        if model_selector(name) is None:
+            parse_players(name)
+    return names
+
+
 def parse_players(text: str) -> list[PlayerRef]:
     """``random,expander,model:3`` -> players (``typer.BadParameter`` for a bad one)."""
     try:
@@ -61,21 +76,25 @@ def name(ref: common_pb2.PlayerRef) -> str:
 
 
 @contextlib.asynccontextmanager
-async def matchmaker(via: str | None, data_dir: Path | None) -> AsyncIterator[MatchmakerClient]:
-    """A client of the Matchmaker at ``via``, or of one started here with its peers."""
+async def matchmaker(
+    via: str | None, data_dir: Path | None, models: bool = False
+) -> AsyncIterator[tuple[MatchmakerClient, str]]:
+    """A client of the Matchmaker at ``via``, or of one started here with its peers (and the Model
+    Service when ``models``); and the address of the Model Service its games fetch models from."""
+    settings = Settings.from_env(data_dir=data_dir)
     if via is not None:
         async with MatchmakerClient(via, timeout_s=30) as client:
-            yield client
+            yield client, settings.address("model")
         return
     from generals_rl.services.runner import run_services
 
-    settings = Settings.from_env(data_dir=data_dir)
-    settings = settings.replace(ports={**settings.ports, **dict.fromkeys(_SERVICES, 0)})
+    names = [*_SERVICES, "model"] if models else list(_SERVICES)
+    settings = settings.replace(ports={**settings.ports, **dict.fromkeys(names, 0)})
     async with (
-        run_services(list(_SERVICES), settings) as running,
+        run_services(names, settings) as running,
         MatchmakerClient(running.address("matchmaker"), timeout_s=30) as client,
     ):
-        yield client
+        yield client, running.peers.settings.address("model")
 
 
 def expected_games(request: pb.CreateTournamentRequest, created: pb.Tournament) -> int:
@@ -91,10 +110,16 @@ def games_played(t: pb.Tournament) -> int:
 
 
 async def play_tournament(
-    request: pb.CreateTournamentRequest, via: str | None, data_dir: Path | None
+    request: pb.CreateTournamentRequest, names: Sequence[str], via: str | None, data_dir: Path | None
 ) -> pb.Tournament:
-    """Create the tournament and wait for its end, with a progress bar."""
-    async with matchmaker(via, data_dir) as mm:
+    """Create the tournament between ``names`` (model aliases resolved now: ``request`` gets the
+    participants) and wait for its end, with a progress bar."""
+    models = any(model_selector(name) is not None for name in names)
+    async with matchmaker(via, data_dir, models) as (mm, model_address):
+        if models:
+            async with channel(model_address, retries=2) as ch:
+                names = await resolve_names(names, ModelClient(ch, timeout_s=30))
+        request.participants.extend(player_to_proto(p) for p in parse_players(",".join(names)))
         created = await mm.create_tournament(request)
         total = expected_games(request, created)
         with Progress(
@@ -192,7 +217,6 @@ def bracket_table(t: pb.Tournament) -> Table:
 
 def _request(
     fmt: int,
-    players: list[PlayerRef],
     games_per_pairing: int,
     seed: int | None,
     size: int | None,
@@ -202,7 +226,6 @@ def _request(
 ) -> pb.CreateTournamentRequest:
     request = pb.CreateTournamentRequest(
         format=fmt,  # type: ignore[arg-type]
-        participants=[player_to_proto(p) for p in players],
         games_per_pairing=games_per_pairing,
         seed=seed or 0,
         unrated=unrated,
@@ -216,7 +239,7 @@ VIA_HELP = "Matchmaker address host:port; without it the services run in this pr
 
 
 def match(
-    p1: str = typer.Option("expander", help="first player: a bot name or model:<version>"),
+    p1: str = typer.Option("expander", help="first player: a bot name or model:<version|alias>"),
     p2: str = typer.Option("random", help="second player"),
     via: str | None = typer.Option(None, help=VIA_HELP),
     games: int = typer.Option(2, min=1, max=100, help="games to play, seats alternating"),
@@ -227,14 +250,14 @@ def match(
     data_dir: Path | None = typer.Option(None, help="embedded storage when the services run here"),
 ) -> None:
     """Play a match between two bots or model versions through the Matchmaker and the Game Service."""
-    players = parse_players(f"{p1},{p2}")
-    if len(players) != 2:
+    names = player_names(f"{p1},{p2}")
+    if len(names) != 2:
         raise typer.BadParameter("a match needs two players")
     request = _request(
-        pb.TOURNAMENT_FORMAT_ROUND_ROBIN, players, games, seed, size, max_ticks, unrated, name=f"{p1} vs {p2}"
+        pb.TOURNAMENT_FORMAT_ROUND_ROBIN, games, seed, size, max_ticks, unrated, name=f"{p1} vs {p2}"
     )
-    result: pb.Tournament = run_or_exit(lambda: play_tournament(request, via, data_dir))
-    first, second = (name(player_to_proto(p)) for p in players)
+    result: pb.Tournament = run_or_exit(lambda: play_tournament(request, names, via, data_dir))
+    first, second = (name(p) for p in request.participants)
     if result.status != pb.TOURNAMENT_STATUS_FINISHED:
         console.print(f"[bold red]the match failed:[/] {result.error}", highlight=False)
         raise typer.Exit(code=1)
@@ -262,10 +285,9 @@ def tournament(
     """Run a tournament between bots and model versions and print its standings (and bracket)."""
     if format not in FORMATS:
         raise typer.BadParameter(f"--format must be one of {', '.join(FORMATS)}, got {format!r}")
-    entrants = parse_players(players)
+    entrants = player_names(players)
     request = _request(
         FORMATS[format],
-        entrants,
         games_per_pairing,
         seed,
         size,
@@ -275,7 +297,7 @@ def tournament(
         max_parallel_games=parallel,
         name=name_,
     )
-    result: pb.Tournament = run_or_exit(lambda: play_tournament(request, via, data_dir))
+    result: pb.Tournament = run_or_exit(lambda: play_tournament(request, entrants, via, data_dir))
     if result.format == pb.TOURNAMENT_FORMAT_SINGLE_ELIMINATION:
         console.print(bracket_table(result))
     console.print(standings_table(result))

@@ -1,8 +1,16 @@
-"""``grl play``: scripted bots (later, model versions) against each other, watched or counted."""
+"""``grl play``: scripted bots and model versions against each other, watched or counted.
+
+Seats take a bot name (``random``, ``expander``, ``gatherer``) or a model version,
+``model:<version>`` or ``model:<alias>`` (``latest``, ``champion``, ``candidate``), loaded from the
+local storage (as ``grl up`` keeps it; ``GRL_*`` variables) or from ``--model-service HOST:PORT``.
+Games run in this process on the engine; no service is needed.
+"""
 
 from __future__ import annotations
 
+import asyncio
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
 import torch
@@ -12,11 +20,15 @@ from rich.live import Live
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from generals_rl.agents import make_agent
+from generals_rl.agents import BOTS, Agent, make_agent
 from generals_rl.agents.arena import MatchResult, play_games
+from generals_rl.cli.model import NoRegistry, _registry
+from generals_rl.cli.players import model_agents, model_selector
 from generals_rl.game import EngineConfig, GameState, MapConfig, MapError, Maps, generate_maps
 from generals_rl.render import render_game
+from generals_rl.services.common.errors import ServiceError
 from generals_rl.stats import wilson_interval
+from generals_rl.storage import StorageError
 
 console = Console()
 
@@ -72,8 +84,26 @@ def results_table(result: MatchResult) -> Table:
     return table
 
 
+def load_agents(seats: Sequence[str], seed: int | None, model_service: str | None) -> list[Agent]:
+    """One agent a seat: bots by name, model versions loaded (errors print and exit 2)."""
+    seeds = [None if seed is None else seed + i for i in range(len(seats))]
+    models: dict[int, Agent] = {}
+    if any(model_selector(name) is not None for name in seats):
+
+        async def load() -> dict[int, Agent]:
+            async with _registry(model_service) as registry:
+                return dict(await model_agents(seats, registry, seeds))
+
+        try:
+            models = asyncio.run(load())
+        except (NoRegistry, ServiceError, StorageError, ValueError) as error:
+            console.print(f"[bold red]error:[/] {error}", highlight=False)
+            raise typer.Exit(code=2) from None
+    return [models.get(i) or make_agent(name, seeds[i]) for i, name in enumerate(seats)]
+
+
 def play(
-    p1: str = typer.Option("gatherer", help="agent in seat 1"),
+    p1: str = typer.Option("gatherer", help="agent in seat 1: a bot name or model:<version|alias>"),
     p2: str = typer.Option("expander", help="agent in seat 2"),
     rest: str = typer.Option("random", help="agent in seats 3 and up (FFA)"),
     players: int = typer.Option(2, min=2, max=8, help="players a game (over 2: free-for-all)"),
@@ -85,14 +115,23 @@ def play(
     move_order: str = typer.Option("alternating", help="alternating or generals-bots"),
     delay: float = typer.Option(0.03, min=0.0, help="seconds between rendered ticks"),
     save_replays: Path | None = typer.Option(None, help="write every game as a .gioreplay here"),
+    model_service: str | None = typer.Option(
+        None, help="host:port of a Model Service for model players [default: the local storage]"
+    ),
 ) -> None:
-    """Play scripted bots against each other: one game rendered live, or many counted."""
+    """Play scripted bots and model versions against each other: one game rendered live, or many counted."""
     seats = [p1, p2] + [rest] * (players - 2)
     try:
-        agents = [make_agent(name, None if seed is None else seed + i) for i, name in enumerate(seats)]
         config = EngineConfig(move_order=move_order, max_ticks=max_ticks)  # type: ignore[arg-type]
     except ValueError as error:
         raise typer.BadParameter(str(error)) from None
+    for name in seats:  # every name checked before anything is loaded
+        if model_selector(name) is None and name not in BOTS:
+            bots = ", ".join(sorted(BOTS))
+            raise typer.BadParameter(
+                f"unknown agent {name!r}: choose one of {bots}, or model:<version|alias>"
+            )
+    agents = load_agents(seats, seed, model_service)
     if seed is not None:
         torch.manual_seed(seed)
     maps = make_maps(games, players, parse_size(size), seed, map_file)
