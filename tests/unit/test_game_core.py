@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import math
+import time
 from pathlib import Path
 
 import pytest
@@ -14,6 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from generals_rl.game import encode_action, observe
+from generals_rl.game.observations import Observation
 from generals_rl.game.replay import Replay, simulate
 from generals_rl.game.state import GameState
 from generals_rl.services.common import errors, sessions
@@ -43,6 +45,7 @@ from generals_rl.services.game.queues import MAX_QUEUE, MoveQueue
 from generals_rl.services.game.rooms import EndedGame
 from generals_rl.storage import open_blobs, open_cache, open_sql
 from generals_rl.storage.cache.memory import MemoryCache
+from generals_rl.training.networks import PolicyOutput, ResNetConfig, ResNetPolicy
 from generals_rl.v1 import common_pb2, game_pb2
 
 pytestmark = pytest.mark.timeout(120)
@@ -128,6 +131,38 @@ def run_to_end(m: GameManager, listener: Listener, limit: int = 5000) -> EndedGa
             return listener.ended[-1]
         m.advance()
     raise AssertionError("the game did not end")
+
+
+class SlowPolicy(ResNetPolicy):
+    """A tiny network that takes 10 ms a call and remembers its batch sizes."""
+
+    def __init__(self) -> None:
+        torch.manual_seed(0)
+        super().__init__(ResNetConfig(channels=4, blocks=0))
+        self.batches: list[int] = []
+
+    def forward(self, obs: Observation) -> PolicyOutput:
+        self.batches.append(int(obs.armies.shape[0]))
+        time.sleep(0.01)
+        return super().forward(obs)
+
+
+def test_hosted_model_seats_act_in_one_batch_and_yield_to_other_games() -> None:
+    m, listener, _ = manager(tick_budget_s=0.02)
+    model, network = PlayerRef("model", "5"), SlowPolicy()
+    spec = GameSpec(map=MapText(SMALL), engine=EngineOptions(max_ticks=60), seats=(SeatSpec(model, True),))
+    game = m.create_game(spec, networks={5: network})
+    with pytest.raises(errors.Unavailable, match="model version 5 is not loaded"):
+        m.join_game(game.game_id, model, hosted=True)  # no network given: not hosted
+    info = m.join_game(game.game_id, model, hosted=True, network=network).game
+    assert info.status == "running" and info.clock == "lock_step"
+    assert [s.display_name for s in info.seats] == ["model:5", "model:5"]
+    m.advance()
+    assert 1 <= m.get_game(game.game_id).tick <= 3  # 10 ms a tick, 20 ms a turn: others go next
+    ended = run_to_end(m, listener)
+    assert network.batches[:10] == [2] * 10  # both seats of version 5 in one forward pass a tick
+    assert len(network.batches) == ended.result.ticks
+    assert replays_to(ended.replay, state_of(m, game.game_id), 60)  # type: ignore[arg-type]
 
 
 # -- move queues ------------------------------------------------------------------------------

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import time
 from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -83,6 +84,9 @@ class GameServiceConfig:
         keep_finished: finished games kept in memory for GetGame and ListGames.
         max_ticks_per_call: lock-step ticks one game plays per ``submit_moves`` / ``advance``.
         max_catch_up: real-time ticks one game may play per ``advance`` when the server is late.
+        tick_budget_s: wall time a lock-step game may take per ``advance`` (past its first tick)
+            before the other games have their turn: the event loop stays responsive while hosted
+            model versions think.
         active_ttl_s: expiry of the active-games entry in the cache, refreshed at a third of it.
         model_cache_bytes: memory for the networks of hosted model versions (least recently used
             out first).
@@ -98,6 +102,7 @@ class GameServiceConfig:
     keep_finished: int = 1000
     max_ticks_per_call: int = 64
     max_catch_up: int = 4
+    tick_budget_s: float = 0.02
     active_ttl_s: float = 60.0
     model_cache_bytes: int = 256 * 1024 * 1024
     model_timeout_s: float = 5.0
@@ -267,14 +272,18 @@ class GameManager:
         self.wake()
         return tick
 
-    def _play_ready(self, room: Room) -> None:
-        """Lock-step: play the ticks the game is ready for (a bounded number; ``advance`` goes on)."""
+    def _play_ready(self, room: Room, budget_s: float | None = None) -> None:
+        """Lock-step: play the ticks the game is ready for (a bounded number, and with ``budget_s``
+        at most that much wall time after the first tick; ``advance`` goes on)."""
         if room.clock_kind != "lock_step":
             return
+        start = time.perf_counter()
         for _ in range(self.config.max_ticks_per_call):
             if not room.ready():
                 break
             room.play_tick()
+            if budget_s is not None and time.perf_counter() - start >= budget_s:
+                break
         if room.over:
             self._ended(room)
         elif room.ready():
@@ -316,7 +325,7 @@ class GameManager:
                 deadline = min(deadline, room.next_due)
         else:
             room.mark_afk(now)
-            self._play_ready(room)
+            self._play_ready(room, config.tick_budget_s)
             if room.running:
                 if room.ready():
                     deadline = now
