@@ -328,3 +328,52 @@ async def tournament(running: RunningServices, version: int) -> None:
 
         # the lock-step game against random, and the tournament's two
         await eventually(rated, "the Elo Service to rate the model's three games")
+
+
+def test_grl_bot_plays_a_model_version_from_the_local_storage(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    from generals_rl.cli.bot import bot_app
+
+    for variable in ("GRL_SQL_URI", "GRL_CACHE_URI", "GRL_BLOB_URI"):
+        monkeypatch.delenv(variable, raising=False)
+    monkeypatch.setenv("GRL_DATA_DIR", str(tmp_path / "data"))
+    stores = Stores.open(Settings.from_env())
+    try:
+        local = registry(stores)
+        version = asyncio.run(local.publish(tiny(3))).version
+        asyncio.run(local.promote(version, "champion", Actor("test", "the only one")))
+    finally:
+        stores.close()
+    command = ["local-server", "--port", "0", "--side", "6", "--tick-seconds", "0", "--lockstep"]
+    server = subprocess.Popen(
+        [sys.executable, "-c", "from generals_rl.cli.bot import bot_app; bot_app()", *command, "--seed", "1"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "OMP_NUM_THREADS": "1"},
+    )
+    try:
+        assert server.stderr is not None
+        url, deadline = "", time.monotonic() + 60
+        while not url and time.monotonic() < deadline:
+            line = server.stderr.readline()
+            assert line, "bot local-server exited before listening"
+            if line.startswith("listening on "):
+                url = line.split()[-1]
+        player = ["--user-id", "me", "--model", "champion", "--server", url, "--join-timeout", "30"]
+        result = CliRunner().invoke(bot_app, ["generalsio", *player])
+        assert result.exit_code == 0, result.output
+        assert "game 1: " in result.output and "attacks" in result.output
+        unknown = CliRunner().invoke(
+            bot_app, ["generalsio", "--user-id", "me", "--model", "nope", "--server", url]
+        )
+        assert unknown.exit_code == 2 and "there is no alias 'nope'" in " ".join(unknown.output.split())
+    finally:
+        server.send_signal(signal.SIGINT)
+        assert server.wait(timeout=30) == 0

@@ -23,16 +23,13 @@ bot_app = typer.Typer(
 )
 
 
-def _agent(model: str | None, bot: str | None, seed: int | None) -> Agent:
+def _agent(model: str | None, bot: str | None, seed: int | None, model_service: str | None) -> Agent:
     if (model is None) == (bot is None):
         raise typer.BadParameter("give exactly one of --model VERSION_OR_ALIAS and --bot NAME")
-    if model is not None:
-        # Model versions load the way `grl play` loads `model:<version|alias>` players; until that
-        # loader is in, the bridge plays scripted bots only.
-        raise typer.BadParameter(
-            f"--model {model}: model players are not wired into the bridge yet; use --bot "
-            f"({', '.join(sorted(BOTS))})"
-        )
+    if model is not None:  # loaded the way `grl play` loads model:<version|alias> players
+        from generals_rl.cli.play import load_agents
+
+        return load_agents([f"model:{model.removeprefix('model:')}"], seed, model_service)[0]
     assert bot is not None
     try:
         return make_agent(bot, seed)
@@ -47,6 +44,9 @@ def generalsio(
     ),
     model: str | None = typer.Option(None, help="a model version or alias to play (e.g. champion)"),
     bot: str | None = typer.Option(None, help=f"a scripted bot to play ({', '.join(sorted(BOTS))})"),
+    model_service: str | None = typer.Option(
+        None, help="host:port of a Model Service to load --model from [default: the local storage]"
+    ),
     queue: str = typer.Option("1v1", help="1v1, ffa or private:ROOM"),
     server: str = typer.Option(SERVER_URL, help="socket.io URL of the server"),
     username: str = typer.Option("[Bot] generals-rl", help="display name (the bot server wants '[Bot] ...')"),
@@ -73,7 +73,7 @@ def generalsio(
         configure_logging("bot", log_format)  # type: ignore[arg-type]
     except ValueError as error:
         raise typer.BadParameter(str(error)) from None
-    agent = _agent(model, bot, seed)
+    agent = _agent(model, bot, seed, model_service)
     if config.queue.kind == "private" and server == SERVER_URL:
         console.print(f"watch or join at {config.queue.url}", highlight=False)
     try:
