@@ -99,6 +99,7 @@ RPCS = {
         "CreateGame": (False, False),
         "JoinGame": (False, False),
         "StreamView": (False, True),
+        "WatchGame": (False, True),
         "SubmitMoves": (False, False),
         "ClearMoves": (False, False),
         "Surrender": (False, False),

@@ -250,6 +250,52 @@ class GameView(_message.Message):
     next_tick_at: _timestamp_pb2.Timestamp
     def __init__(self, game_id: _Optional[str] = ..., tick: _Optional[int] = ..., seat: _Optional[int] = ..., observation: _Optional[_Union[_common_pb2.Observation, _Mapping]] = ..., queued_actions: _Optional[_Iterable[int]] = ..., alive: _Optional[bool] = ..., status: _Optional[_Union[GameStatus, str]] = ..., done: _Optional[bool] = ..., winner: _Optional[int] = ..., outcome: _Optional[_Union[_common_pb2.Outcome, str]] = ..., next_tick_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
 
+class WatchGameRequest(_message.Message):
+    __slots__ = ("game_id", "fog_of")
+    GAME_ID_FIELD_NUMBER: _ClassVar[int]
+    FOG_OF_FIELD_NUMBER: _ClassVar[int]
+    game_id: str
+    fog_of: int
+    def __init__(self, game_id: _Optional[str] = ..., fog_of: _Optional[int] = ...) -> None: ...
+
+class FullBoard(_message.Message):
+    __slots__ = ("armies", "owners", "terrain", "scalars")
+    ARMIES_FIELD_NUMBER: _ClassVar[int]
+    OWNERS_FIELD_NUMBER: _ClassVar[int]
+    TERRAIN_FIELD_NUMBER: _ClassVar[int]
+    SCALARS_FIELD_NUMBER: _ClassVar[int]
+    armies: _common_pb2.Tensor
+    owners: _common_pb2.Tensor
+    terrain: _common_pb2.Tensor
+    scalars: _common_pb2.Tensor
+    def __init__(self, armies: _Optional[_Union[_common_pb2.Tensor, _Mapping]] = ..., owners: _Optional[_Union[_common_pb2.Tensor, _Mapping]] = ..., terrain: _Optional[_Union[_common_pb2.Tensor, _Mapping]] = ..., scalars: _Optional[_Union[_common_pb2.Tensor, _Mapping]] = ...) -> None: ...
+
+class SpectatorView(_message.Message):
+    __slots__ = ("game_id", "tick", "fog_of", "seat_view", "full_board", "alive", "status", "done", "result", "next_tick_at", "skipped")
+    GAME_ID_FIELD_NUMBER: _ClassVar[int]
+    TICK_FIELD_NUMBER: _ClassVar[int]
+    FOG_OF_FIELD_NUMBER: _ClassVar[int]
+    SEAT_VIEW_FIELD_NUMBER: _ClassVar[int]
+    FULL_BOARD_FIELD_NUMBER: _ClassVar[int]
+    ALIVE_FIELD_NUMBER: _ClassVar[int]
+    STATUS_FIELD_NUMBER: _ClassVar[int]
+    DONE_FIELD_NUMBER: _ClassVar[int]
+    RESULT_FIELD_NUMBER: _ClassVar[int]
+    NEXT_TICK_AT_FIELD_NUMBER: _ClassVar[int]
+    SKIPPED_FIELD_NUMBER: _ClassVar[int]
+    game_id: str
+    tick: int
+    fog_of: int
+    seat_view: GameView
+    full_board: FullBoard
+    alive: _containers.RepeatedScalarFieldContainer[bool]
+    status: GameStatus
+    done: bool
+    result: _common_pb2.GameResult
+    next_tick_at: _timestamp_pb2.Timestamp
+    skipped: int
+    def __init__(self, game_id: _Optional[str] = ..., tick: _Optional[int] = ..., fog_of: _Optional[int] = ..., seat_view: _Optional[_Union[GameView, _Mapping]] = ..., full_board: _Optional[_Union[FullBoard, _Mapping]] = ..., alive: _Optional[_Iterable[bool]] = ..., status: _Optional[_Union[GameStatus, str]] = ..., done: _Optional[bool] = ..., result: _Optional[_Union[_common_pb2.GameResult, _Mapping]] = ..., next_tick_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., skipped: _Optional[int] = ...) -> None: ...
+
 class SubmitMovesRequest(_message.Message):
     __slots__ = ("game_id", "player_token", "actions")
     GAME_ID_FIELD_NUMBER: _ClassVar[int]

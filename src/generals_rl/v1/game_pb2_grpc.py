@@ -26,7 +26,7 @@ if _version_not_supported:
 
 
 class GameServiceStub:
-    """Hosts games: create, join, watch, move, surrender, list; and the batched lock-step RPC.
+    """Hosts games: create, join, play, spectate, move, surrender, list; and the batched lock-step RPC.
     """
 
     def __init__(self, channel):
@@ -49,6 +49,11 @@ class GameServiceStub:
                 '/generals_rl.v1.GameService/StreamView',
                 request_serializer=generals__rl_dot_v1_dot_game__pb2.StreamViewRequest.SerializeToString,
                 response_deserializer=generals__rl_dot_v1_dot_game__pb2.GameView.FromString,
+                _registered_method=True)
+        self.WatchGame = channel.unary_stream(
+                '/generals_rl.v1.GameService/WatchGame',
+                request_serializer=generals__rl_dot_v1_dot_game__pb2.WatchGameRequest.SerializeToString,
+                response_deserializer=generals__rl_dot_v1_dot_game__pb2.SpectatorView.FromString,
                 _registered_method=True)
         self.SubmitMoves = channel.unary_unary(
                 '/generals_rl.v1.GameService/SubmitMoves',
@@ -83,7 +88,7 @@ class GameServiceStub:
 
 
 class GameServiceServicer:
-    """Hosts games: create, join, watch, move, surrender, list; and the batched lock-step RPC.
+    """Hosts games: create, join, play, spectate, move, surrender, list; and the batched lock-step RPC.
     """
 
     def CreateGame(self, request, context):
@@ -126,6 +131,24 @@ class GameServiceServicer:
         games a client that falls behind gets only the newest view (ticks may jump); `tick` says
         which tick a view shows.
         Errors: NOT_FOUND (game); PERMISSION_DENIED (token not of this game).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def WatchGame(self, request, context):
+        """Streams a seated game to a spectator: the whole board without fog (`fog_of` unset or -1), or
+        what one seat sees (`fog_of` = that seat), without its move queue. Anyone may call it: no
+        token is needed, and watching changes nothing in the game (a spectator is not a connected
+        seat). First the current frame (a PENDING game: the stream waits and sends tick 0 when the
+        game starts), then one frame per tick played, and a last frame with `done = true` and the
+        `result` (FINISHED or ABORTED), after which the stream ends OK; a game already over sends
+        only that last frame. Spectators never slow a game: each has a bounded buffer of frames
+        (64) and one that reads slower than the game plays loses the oldest (`skipped` counts them;
+        the last frame is never lost).
+        Errors: NOT_FOUND (game, or a finished game the server no longer keeps: read its replay);
+        INVALID_ARGUMENT (`fog_of` below -1 or not a seat of the game); RESOURCE_EXHAUSTED (the
+        game has 256 spectators already).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -220,6 +243,11 @@ def add_GameServiceServicer_to_server(servicer, server):
                     request_deserializer=generals__rl_dot_v1_dot_game__pb2.StreamViewRequest.FromString,
                     response_serializer=generals__rl_dot_v1_dot_game__pb2.GameView.SerializeToString,
             ),
+            'WatchGame': grpc.unary_stream_rpc_method_handler(
+                    servicer.WatchGame,
+                    request_deserializer=generals__rl_dot_v1_dot_game__pb2.WatchGameRequest.FromString,
+                    response_serializer=generals__rl_dot_v1_dot_game__pb2.SpectatorView.SerializeToString,
+            ),
             'SubmitMoves': grpc.unary_unary_rpc_method_handler(
                     servicer.SubmitMoves,
                     request_deserializer=generals__rl_dot_v1_dot_game__pb2.SubmitMovesRequest.FromString,
@@ -259,7 +287,7 @@ def add_GameServiceServicer_to_server(servicer, server):
 
  # This class is part of an EXPERIMENTAL API.
 class GameService:
-    """Hosts games: create, join, watch, move, surrender, list; and the batched lock-step RPC.
+    """Hosts games: create, join, play, spectate, move, surrender, list; and the batched lock-step RPC.
     """
 
     @staticmethod
@@ -333,6 +361,33 @@ class GameService:
             '/generals_rl.v1.GameService/StreamView',
             generals__rl_dot_v1_dot_game__pb2.StreamViewRequest.SerializeToString,
             generals__rl_dot_v1_dot_game__pb2.GameView.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def WatchGame(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_stream(
+            request,
+            target,
+            '/generals_rl.v1.GameService/WatchGame',
+            generals__rl_dot_v1_dot_game__pb2.WatchGameRequest.SerializeToString,
+            generals__rl_dot_v1_dot_game__pb2.SpectatorView.FromString,
             options,
             channel_credentials,
             insecure,

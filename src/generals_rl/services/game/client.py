@@ -5,6 +5,8 @@
         joined = await games.join_game(info.game_id, Joiner(bot="expander"))
         async for view in games.stream_view(info.game_id, joined.player_token):
             ...
+        async for frame in games.watch_game(info.game_id):  # a spectator: the whole board
+            ...
 
 Replies come back as the domain types of ``domain``; a failed call raises the domain error of its
 status code (``errors.from_rpc_error``), as the in-process ``GameHost`` would.
@@ -35,6 +37,7 @@ from generals_rl.services.game.domain import (
     JoinResult,
     MovesQueued,
     SeatView,
+    SpectatorFrame,
 )
 from generals_rl.v1 import game_pb2, game_pb2_grpc
 
@@ -155,6 +158,21 @@ class GameClient:
         try:
             async for message in call:
                 yield convert.view_from_proto(message)
+        except grpc.aio.AioRpcError as error:
+            raise from_rpc_error(error) from error
+        finally:
+            call.cancel()
+
+    async def watch_game(
+        self, game_id: str, fog_of: int | None = None
+    ) -> AsyncGenerator[SpectatorFrame, None]:
+        """A spectator's frames of the game until it is over (the last one has ``done`` and the
+        result): the whole board, or what seat ``fog_of`` sees."""
+        request = game_pb2.WatchGameRequest(game_id=game_id, fog_of=fog_of)
+        call = self.stub.WatchGame(request)
+        try:
+            async for message in call:
+                yield convert.spectator_from_proto(message)
         except grpc.aio.AioRpcError as error:
             raise from_rpc_error(error) from error
         finally:

@@ -25,6 +25,7 @@ from generals_rl.services.game.domain import (
     ClockKind,
     EndReason,
     EngineOptions,
+    FullBoard,
     GameFilter,
     GameInfo,
     GamePage,
@@ -48,6 +49,7 @@ from generals_rl.services.game.domain import (
     SeatInfo,
     SeatSpec,
     SeatView,
+    SpectatorFrame,
     Status,
 )
 from generals_rl.v1 import common_pb2, game_pb2
@@ -475,20 +477,26 @@ def observation_from_proto(message: common_pb2.Observation, field: str = "observ
 
 
 def view_to_proto(view: SeatView) -> game_pb2.GameView:
-    message = game_pb2.GameView(
-        game_id=view.game_id,
-        tick=view.tick,
-        seat=view.seat,
-        queued_actions=list(view.queued_actions),
-        alive=view.alive,
-        status=_number(STATUSES, view.status),
-        done=view.done,
-        winner=view.winner,
-        outcome=_number(OUTCOMES, view.outcome),
-        next_tick_at=_time(view.next_tick_at),
-    )
-    fill_observation(message.observation, view.observation)
+    message = game_pb2.GameView()
+    fill_view(message, view)
     return message
+
+
+def fill_view(target: game_pb2.GameView, view: SeatView) -> None:
+    """Write ``view`` into a GameView field in place."""
+    target.game_id = view.game_id
+    target.tick = view.tick
+    target.seat = view.seat
+    target.queued_actions[:] = list(view.queued_actions)
+    target.alive = view.alive
+    target.status = _number(STATUSES, view.status)
+    target.done = view.done
+    if view.winner is not None:
+        target.winner = view.winner
+    target.outcome = _number(OUTCOMES, view.outcome)
+    if view.next_tick_at is not None:
+        target.next_tick_at.FromDatetime(view.next_tick_at)
+    fill_observation(target.observation, view.observation)
 
 
 def view_from_proto(message: game_pb2.GameView) -> SeatView:
@@ -504,6 +512,55 @@ def view_from_proto(message: game_pb2.GameView) -> SeatView:
         winner=message.winner if message.HasField("winner") else None,
         outcome=_pick(OUTCOMES, message.outcome, "outcome"),
         next_tick_at=_when(message, "next_tick_at"),
+    )
+
+
+def spectator_to_proto(frame: SpectatorFrame) -> game_pb2.SpectatorView:
+    message = game_pb2.SpectatorView(
+        game_id=frame.game_id,
+        tick=frame.tick,
+        fog_of=-1 if frame.fog_of is None else frame.fog_of,
+        alive=list(frame.alive),
+        status=_number(STATUSES, frame.status),
+        done=frame.done,
+        result=None if frame.result is None else result_to_proto(frame.result),
+        next_tick_at=_time(frame.next_tick_at),
+        skipped=frame.skipped,
+    )
+    if frame.view is not None:
+        fill_view(message.seat_view, frame.view)
+    if frame.board is not None:
+        board = message.full_board
+        fill_tensor(board.armies, frame.board.armies)
+        fill_tensor(board.owners, frame.board.owners)
+        fill_tensor(board.terrain, frame.board.terrain)
+        fill_tensor(board.scalars, frame.board.scalars)
+    return message
+
+
+def spectator_from_proto(message: game_pb2.SpectatorView) -> SpectatorFrame:
+    which = message.WhichOneof("board")
+    board = None
+    if which == "full_board":
+        full = message.full_board
+        board = FullBoard(
+            armies=tensors.to_torch(full.armies, name="full_board.armies"),
+            owners=tensors.to_torch(full.owners, name="full_board.owners"),
+            terrain=tensors.to_torch(full.terrain, name="full_board.terrain"),
+            scalars=tensors.to_torch(full.scalars, name="full_board.scalars"),
+        )
+    return SpectatorFrame(
+        game_id=message.game_id,
+        tick=message.tick,
+        fog_of=None if message.fog_of < 0 else message.fog_of,
+        view=view_from_proto(message.seat_view) if which == "seat_view" else None,
+        board=board,
+        alive=tuple(message.alive),
+        status=_pick(STATUSES, message.status, "status") or "running",
+        done=message.done,
+        result=result_from_proto(message.result) if message.HasField("result") else None,
+        next_tick_at=_when(message, "next_tick_at"),
+        skipped=message.skipped,
     )
 
 

@@ -63,6 +63,7 @@ from generals_rl.services.game.requests import (
 )
 from generals_rl.services.game.requests import page_token as make_page_token
 from generals_rl.services.game.rooms import EndedGame, Room, Seat, ViewFeed
+from generals_rl.services.game.spectators import MAX_SPECTATORS, WATCH_BUFFER, SpectatorFeed
 from generals_rl.training.networks import PolicyNetwork
 
 __all__ = ["GameListener", "GameManager", "GameServiceConfig", "check_player", "joiner_player"]
@@ -253,6 +254,30 @@ class GameManager:
         if room is not None:
             room.unwatch(room.seats[feed.seat], feed)
             self.wake()
+
+    def spectate(
+        self, game_id: str, fog_of: int | None = None, wake: Callable[[], None] = lambda: None
+    ) -> SpectatorFeed:
+        """Open a spectator's feed: the whole board (``fog_of`` None or -1) or what seat ``fog_of``
+        sees. The game does not know or wait for its spectators (``spectators``)."""
+        room = self._room(game_id)
+        if fog_of == -1:
+            fog_of = None
+        if fog_of is not None and not (type(fog_of) is int and 0 <= fog_of < len(room.seats)):
+            raise InvalidArgument(
+                f"fog_of: -1 (no fog) or a seat of game {game_id!r}, 0..{len(room.seats) - 1}; "
+                f"got {fog_of!r:.40}"
+            )
+        if len(room.spectators) >= MAX_SPECTATORS:
+            raise ResourceExhausted(f"game {game_id!r} has {len(room.spectators)} spectators, its limit")
+        feed = SpectatorFeed(game_id, fog_of, wake, WATCH_BUFFER)
+        room.add_spectator(feed)
+        return feed
+
+    def unspectate(self, feed: SpectatorFeed) -> None:
+        room = self._live.get(feed.game_id) or self._done.get(feed.game_id)
+        if room is not None:
+            room.spectators.discard(feed)
 
     def submit_moves(self, game_id: str, token: str, actions: list[int]) -> MovesQueued:
         room = self._room(game_id)

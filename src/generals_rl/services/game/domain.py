@@ -295,6 +295,36 @@ class SeatView:
 
 
 @dataclass(frozen=True)
+class FullBoard:
+    """The whole board without fog (game.proto ``FullBoard``): int32 ``armies``, int8 ``owners``
+    (-1 nobody) and uint8 ``terrain`` (0 plain, 1 mountain, 2 city, 3 general), all (H, W); int32
+    ``scalars`` (1 + 2P): the tick, then land and army of every seat in seat order."""
+
+    armies: Tensor
+    owners: Tensor
+    terrain: Tensor
+    scalars: Tensor
+
+
+@dataclass(frozen=True)
+class SpectatorFrame:
+    """What a spectator sees after one tick: one seat's view (``fog_of``, its queue left out) or
+    the whole board (``fog_of`` None); ``skipped`` frames were lost just before this one."""
+
+    game_id: str
+    tick: int
+    fog_of: int | None
+    view: SeatView | None
+    board: FullBoard | None
+    alive: tuple[bool, ...]
+    status: Status
+    done: bool
+    result: GameResult | None = None
+    next_tick_at: datetime | None = None
+    skipped: int = 0
+
+
+@dataclass(frozen=True)
 class MovesQueued:
     """SubmitMoves' answer: the queue length now and the ticks played when the moves were queued."""
 

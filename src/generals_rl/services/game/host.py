@@ -59,6 +59,7 @@ from generals_rl.services.game.domain import (
     JoinResult,
     MovesQueued,
     SeatView,
+    SpectatorFrame,
 )
 from generals_rl.services.game.lockstep import BatchSession
 from generals_rl.services.game.models import HostedModels
@@ -234,6 +235,24 @@ class GameHost:
                         return
         finally:
             self.manager.unwatch(feed)
+
+    async def watch_game(
+        self, game_id: str, fog_of: int | None = None
+    ) -> AsyncGenerator[SpectatorFrame, None]:
+        """A spectator's frames: the current one, then one per tick (some lost by a slow reader),
+        the last with ``done`` and the result."""
+        ready = asyncio.Event()
+        feed = self.manager.spectate(game_id, fog_of, ready.set)
+        try:
+            while True:
+                await ready.wait()
+                ready.clear()
+                for frame in feed.take():
+                    yield frame
+                    if frame.done:
+                        return
+        finally:
+            self.manager.unspectate(feed)
 
     async def submit_moves(self, game_id: str, player_token: str, actions: list[int]) -> MovesQueued:
         return self.manager.submit_moves(game_id, player_token, actions)

@@ -5,7 +5,9 @@ A ``Room`` is driven by ``GameManager`` (core): joins fill its seats, ``start`` 
 seats of one model version in one batch), every other seat plays the first playable move of its
 queue (``queues``), seats that surrendered or went AFK leave after the moves and before growth
 (``engine.step(leave=...)``, RULES 14), and every open view feed receives the seat's new view.
-Only that seat's view: a feed never sees another seat's observation. The tick is logged by a
+Only that seat's view: a feed never sees another seat's observation. Spectators (WatchGame) get
+frames of the whole board or of one seat's fog, without its queue (``spectators``). The tick is
+logged by a
 ``ReplayRecorder`` so the finished game can be stored as a ``.gioreplay`` that replays to the
 same final state.
 """
@@ -41,10 +43,12 @@ from generals_rl.services.game.domain import (
     PlayerRef,
     SeatInfo,
     SeatView,
+    SpectatorFrame,
     Status,
 )
 from generals_rl.services.game.queues import MoveQueue
 from generals_rl.services.game.results import build_result, end_reason
+from generals_rl.services.game.spectators import SpectatorFeed, full_board
 from generals_rl.training.networks import PolicyNetwork
 
 MAX_BUFFERED_VIEWS = 4096
@@ -154,6 +158,7 @@ class Room:
         for seat, (player, hosted) in zip(self.seats, reservations, strict=False):
             seat.reserved, seat.hosted = player, hosted
         self._tokens: dict[str, Seat] = {}
+        self.spectators: set[SpectatorFeed] = set()
         self._obs: Observation | None = None
         self._recorder: ReplayRecorder | None = None
 
@@ -270,6 +275,12 @@ class Room:
         seat.feeds.discard(feed)
         if not seat.feeds:
             seat.active_at = self.clock.monotonic()  # the AFK timer starts at the disconnect
+
+    def add_spectator(self, feed: SpectatorFeed) -> None:
+        """Open a spectator's feed; a started game sends the current frame at once."""
+        self.spectators.add(feed)
+        if self.status != "pending" or self.over:
+            feed.push(self.spectator_frame(feed.fog_of))
 
     # -- life -----------------------------------------------------------------------------------
 
@@ -418,6 +429,7 @@ class Room:
             for seat in self.seats:
                 for feed in seat.feeds:
                     feed.push(self._pending_final_view(seat), True)
+            self._show_spectators()
 
     def _finish(self) -> None:
         self.status = "finished"
@@ -482,11 +494,6 @@ class Room:
         if result is not None and result.players:
             outcome = result.players[p].outcome
             winner = result.winner
-        next_tick_at = None
-        if self.running and self.clock_kind == "real_time":
-            next_tick_at = self.clock.now() + timedelta(
-                seconds=max(0.0, self.next_due - self.clock.monotonic())
-            )
         return SeatView(
             game_id=self.game_id,
             tick=self.tick,
@@ -498,8 +505,43 @@ class Room:
             done=self.over,
             winner=winner,
             outcome=outcome,
-            next_tick_at=next_tick_at,
+            next_tick_at=self._next_tick_at(),
         )
+
+    def _next_tick_at(self) -> datetime | None:
+        """Real-time games: when the next tick is due."""
+        if not (self.running and self.clock_kind == "real_time"):
+            return None
+        return self.clock.now() + timedelta(seconds=max(0.0, self.next_due - self.clock.monotonic()))
+
+    def spectator_frame(self, fog_of: int | None) -> SpectatorFrame:
+        """What a spectator sees now: the seat ``fog_of``'s view without its queue, or (None) the
+        whole board."""
+        view = None
+        if fog_of is not None:
+            if self._obs is None:  # aborted before the start: the map's start
+                self._obs = observe(self.state)
+            view = dataclasses.replace(self.view_of(self.seats[fog_of]), queued_actions=())
+        return SpectatorFrame(
+            game_id=self.game_id,
+            tick=self.tick,
+            fog_of=fog_of,
+            view=view,
+            board=None if fog_of is not None else full_board(self.state),
+            alive=tuple(bool(a) for a in self.state.alive[0].tolist()),
+            status=self.status,
+            done=self.over,
+            result=self.result if self.over else None,
+            next_tick_at=self._next_tick_at(),
+        )
+
+    def _show_spectators(self) -> None:
+        """Push the current frame to every spectator, each distinct frame built once."""
+        frames: dict[int | None, SpectatorFrame] = {}
+        for feed in self.spectators:
+            if feed.fog_of not in frames:
+                frames[feed.fog_of] = self.spectator_frame(feed.fog_of)
+            feed.push(frames[feed.fog_of])
 
     def _pending_final_view(self, seat: Seat) -> SeatView:
         """The last view of a game aborted before it started: the map's start, fogged."""
@@ -513,3 +555,4 @@ class Room:
                 view = self.view_of(seat)
                 for feed in seat.feeds:
                     feed.push(view, keep_all)
+        self._show_spectators()

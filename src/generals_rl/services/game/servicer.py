@@ -54,6 +54,17 @@ class GameServicer(game_pb2_grpc.GameServiceServicer):
         finally:
             await views.aclose()
 
+    async def WatchGame(
+        self, request: game_pb2.WatchGameRequest, context: grpc.aio.ServicerContext
+    ) -> AsyncIterator[game_pb2.SpectatorView]:
+        fog_of = request.fog_of if request.HasField("fog_of") else None
+        frames = self.host.watch_game(request.game_id, fog_of)
+        try:
+            async for frame in frames:
+                yield convert.spectator_to_proto(frame)
+        finally:
+            await frames.aclose()
+
     async def SubmitMoves(
         self, request: game_pb2.SubmitMovesRequest, context: grpc.aio.ServicerContext
     ) -> game_pb2.SubmitMovesResponse:
