@@ -12,6 +12,7 @@ import torch
 import torch.distributed as dist
 import torch.multiprocessing as mp
 
+from generals_rl.agents import make_agent
 from generals_rl.game import MapConfig, MapPool
 from generals_rl.storage import open_blobs
 from generals_rl.training.config import TrainConfig
@@ -27,7 +28,9 @@ TINY = TrainConfig(
 )
 
 
-def _batches(count: int, games: int = 4, unroll: int = 5, seed: int = 0) -> list[dict[str, torch.Tensor]]:
+def _batches(
+    count: int, games: int = 4, unroll: int = 5, seed: int = 0, teacher: str = ""
+) -> list[dict[str, torch.Tensor]]:
     """``count`` rollouts of a fixed random network on 6x6 maps, as tensor dicts."""
     torch.manual_seed(seed)
     network = build("resnet-v1", TINY.network_config())
@@ -40,6 +43,7 @@ def _batches(count: int, games: int = 4, unroll: int = 5, seed: int = 0) -> list
         reward=TINY.reward_config(),
         seed=seed,
         mixed_precision=TINY.mixed_precision,
+        teacher=make_agent(teacher, seed) if teacher else None,
     )
     return [collector.collect().trajectories.to_torch() for _ in range(count)]
 
@@ -97,6 +101,22 @@ def test_checkpoints_keep_only_the_newest(tmp_path: Path) -> None:
         learner.update(batch)
         learner.checkpoint(store, "run", keep=2)
     assert store.list(BUCKET, "run/ckpt-") == ["run/ckpt-0000000003.pt", "run/ckpt-0000000004.pt"]
+
+
+def test_kickstarting_teaches_the_teachers_moves_with_a_decaying_weight() -> None:
+    torch.set_num_threads(1)
+    config = dataclasses.replace(TINY, teacher="expander", teacher_coef=1.0, teacher_decay_updates=100)
+    assert [config.teacher_weight(u) for u in (0, 50, 100, 150)] == [1.0, 0.5, 0.0, 0.0]
+    assert dataclasses.replace(config, teacher="").teacher_weight(0) == 0.0
+    batch = _batches(1, games=8, unroll=8, teacher="expander")[0]
+    learner = _learner(seed=0, config=config)
+    first = learner.update(batch)
+    for _ in range(40):
+        last = learner.update(batch)
+    assert first["teacher_agreement"] < 0.5 < 0.8 < last["teacher_agreement"], (first, last)
+    assert last["teacher_loss"] < first["teacher_loss"] / 2
+    learner.step = 100  # the weight is 0 from here: no teacher term at all
+    assert "teacher_agreement" not in learner.update(batch)
 
 
 def _ddp_rank(rank: int, world: int, folder: str) -> None:

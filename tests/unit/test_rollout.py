@@ -11,6 +11,7 @@ from __future__ import annotations
 import pytest
 import torch
 
+from generals_rl.agents.base import Agent, sample_legal
 from generals_rl.game import MapConfig, MapPool
 from generals_rl.game.engine import EngineConfig
 from generals_rl.game.observations import Observation
@@ -128,3 +129,49 @@ def test_behaviour_log_probs_are_the_learners_own() -> None:
     assert bool(legal.all())
     metrics = Learner(collector.network, TrainConfig()).update(trajectories)
     assert metrics["ratio_mean"] == pytest.approx(1.0, abs=1e-6) and metrics["clip_fraction"] == 0.0
+
+
+class _Counter(Agent):
+    """A teacher with memory: in each game, the k-th legal move (cyclically) on its k-th tick."""
+
+    name = "counter"
+
+    def __init__(self) -> None:
+        super().__init__(seed=0)
+        self.ticks: torch.Tensor | None = None
+
+    def reset(self, games: torch.Tensor | None = None) -> None:
+        if games is None or self.ticks is None:
+            self.ticks = None
+        else:
+            self.ticks[games] = 0
+
+    def act(self, obs: Observation) -> torch.Tensor:
+        mask = obs.action_mask
+        if self.ticks is None:
+            self.ticks = torch.zeros(mask.shape[0], dtype=torch.int64)
+        legal = mask.sum(-1)
+        chosen = sample_legal(mask, ((self.ticks % legal).double() + 0.5) / legal)
+        self.ticks += 1
+        return chosen
+
+
+def test_a_teacher_advises_every_learner_position_and_forgets_finished_games() -> None:
+    """The recorded teacher moves are the teacher's own in the stored positions, in order, with its
+    memory of a game dropped when the game ends."""
+    torch.set_num_threads(1)
+    collector = _collector({"self": 1.0, "random": 1.0}, unroll=40, max_ticks=25)
+    collector.teacher = _Counter()
+    trajectories = collector.collect().trajectories.to_torch()
+    teacher_actions = trajectories["extras.teacher_actions"]
+    dones = trajectories["dones"]
+    assert bool(dones.any())
+    replay = _Counter()
+    names = ("armies", "planes", "scalars", "action_mask")
+    for t in range(teacher_actions.shape[1]):
+        view = Observation(**{name: trajectories[name][:, t] for name in names})
+        assert torch.equal(replay.act(view), teacher_actions[:, t]), t
+        if bool(dones[:, t].any()):
+            replay.reset(dones[:, t])
+    legal = trajectories["action_mask"][:, :-1].gather(-1, teacher_actions.unsqueeze(-1))
+    assert bool(legal.all())

@@ -8,6 +8,7 @@ import torch
 from generals_rl.training.losses import (
     LossWeights,
     actor_critic_loss,
+    imitation_loss,
     masked_entropy,
     ppo_policy_loss,
     vtrace,
@@ -124,3 +125,25 @@ def test_entropy_and_loss_ignore_illegal_actions() -> None:
     assert raw.grad is not None and values.grad is not None
     assert bool(torch.isfinite(raw.grad).all()) and bool(torch.isfinite(values.grad).all())
     assert bool((raw.grad[~mask] == 0).all())
+
+
+def test_imitation_loss_is_the_teachers_negative_log_likelihood_over_legal_moves() -> None:
+    # Two positions of three actions; the second position's last action is illegal.
+    logits = torch.tensor([[[0.0, 1.0, 2.0], [1.0, 1.0, float("-inf")]]])
+    teacher = torch.tensor([[2, 1]])
+    first = -torch.log_softmax(torch.tensor([0.0, 1.0, 2.0]), dim=0)[2]
+    expected = (float(first) + float(torch.log(torch.tensor(2.0)))) / 2
+    assert float(imitation_loss(logits, teacher)) == pytest.approx(expected, abs=1e-6)
+    # An illegal teacher move (a teacher that broke the rules) is left out, not an infinite loss.
+    assert float(imitation_loss(logits, torch.tensor([[2, 2]]))) == pytest.approx(float(first), abs=1e-6)
+
+    # In the total loss with weight w: exactly w times it more, and only while w > 0.
+    values = torch.zeros(1, 3)
+    args = (values, torch.tensor([[0, 1]]), torch.tensor([[-1.0, -0.7]]), torch.zeros(1, 2))
+    dones = torch.zeros(1, 2, dtype=torch.bool)
+    plain = actor_critic_loss(logits, *args, dones, LossWeights())
+    kick = actor_critic_loss(logits, *args, dones, LossWeights(), teacher_actions=teacher, teacher_coef=0.5)
+    off = actor_critic_loss(logits, *args, dones, LossWeights(), teacher_actions=teacher, teacher_coef=0.0)
+    assert float(kick.total - plain.total) == pytest.approx(0.5 * expected, abs=1e-6)
+    assert float(off.total) == float(plain.total) and "teacher_loss" not in off.metrics
+    assert float(kick.metrics["teacher_agreement"]) == 0.5  # argmax 2 is the teacher's 2; argmax 0 is not its 1

@@ -75,6 +75,12 @@ class TrainConfig:
         clip_eps: PPO ratio clip.
         value_coef, entropy_coef: weights of the value loss and the entropy bonus.
         normalize_advantages: centre advantages and scale them to unit variance per minibatch.
+    Kickstarting (Schmitt et al. 2018, "Kickstarting deep reinforcement learning"):
+        teacher: a bot name whose move in each of the learner's positions the policy is also trained
+            to take (cross-entropy, ``losses.imitation_loss``), '' for none. The teacher only
+            advises: it never plays, and the weight falls to 0, after which it is plain RL.
+        teacher_coef: weight of that loss at update 0.
+        teacher_decay_updates: the weight falls linearly to 0 over this many updates (0: constant).
     Reward shaping (``game.rewards``, potential-based):
         shaping_land, shaping_army, shaping_city: weights of the land, army and city shares.
         shaping_decay_updates: the weights fall linearly to 0 over this many updates (0: constant).
@@ -132,6 +138,10 @@ class TrainConfig:
     entropy_coef: float = 0.01
     normalize_advantages: bool = True
 
+    teacher: str = ""
+    teacher_coef: float = 0.0
+    teacher_decay_updates: int = 0
+
     shaping_land: float = 1.0
     shaping_army: float = 0.5
     shaping_city: float = 0.5
@@ -166,6 +176,8 @@ class TrainConfig:
             raise ValueError("gamma must lie in (0, 1] and vtrace_lambda in [0, 1]")
         if self.lr <= 0 or self.lr_final < 0:
             raise ValueError("lr must be positive and lr_final non-negative")
+        if self.teacher_coef < 0 or self.teacher_decay_updates < 0:
+            raise ValueError("teacher_coef and teacher_decay_updates must be non-negative")
 
     # -- derived settings -------------------------------------------------------------------------
 
@@ -197,6 +209,14 @@ class TrainConfig:
             city=self.shaping_city * scale,
             gamma=self.gamma,
         )
+
+    def teacher_weight(self, update: int) -> float:
+        """The imitation loss weight at ``update`` (after the linear decay; 0 without a teacher)."""
+        if not self.teacher:
+            return 0.0
+        if self.teacher_decay_updates > 0:
+            return self.teacher_coef * max(0.0, 1.0 - update / self.teacher_decay_updates)
+        return self.teacher_coef
 
     def network_config(self) -> dict[str, Any]:
         return {"channels": self.channels, "blocks": self.blocks}

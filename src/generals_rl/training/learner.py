@@ -149,6 +149,8 @@ class Learner:
             tensors["rewards"],
             tensors["dones"],
             self.weights,
+            teacher_actions=tensors.get("extras.teacher_actions"),
+            teacher_coef=self.config.teacher_weight(self.step),
         )
         self.optimizer.zero_grad(set_to_none=True)
         loss.total.backward()

@@ -28,6 +28,12 @@ behaviour policy cannot push the update far (the ratio already corrects for the 
     H         = mean_s entropy(pi(. | x_s))                  (over legal actions only)
     L         = L_policy + value_coef * L_value - entropy_coef * H
 
+With a teacher (kickstarting: a scripted bot's move b_s in the same position), the loss adds
+
+    L_teacher = -mean_s log pi(b_s | x_s)                    (``imitation_loss``)
+
+weighted by ``teacher_coef``, which the run lowers to 0 over training.
+
 Targets and advantages carry no gradient. Episode ends are terminal: an episode truncated at the
 training tick limit is a draw under the rules, so it is not bootstrapped either.
 """
@@ -122,6 +128,14 @@ def action_log_probs(logits: Tensor, actions: Tensor) -> Tensor:
     return torch.log_softmax(logits.float(), dim=-1).gather(-1, actions.unsqueeze(-1)).squeeze(-1)
 
 
+def imitation_loss(logits: Tensor, teacher_actions: Tensor) -> Tensor:
+    """-mean log pi(b | x) of the teacher's actions ``teacher_actions`` (...,) under ``logits``
+    (..., A); positions where the teacher's action is illegal under the logits' mask are left out."""
+    log_p = action_log_probs(logits, teacher_actions)
+    legal = torch.isfinite(log_p)
+    return -torch.where(legal, log_p, torch.zeros_like(log_p)).sum() / legal.sum().clamp(min=1)
+
+
 @dataclass(frozen=True)
 class LossWeights:
     """What the loss needs from ``TrainConfig``."""
@@ -156,9 +170,12 @@ def actor_critic_loss(
     rewards: Tensor,
     dones: Tensor,
     weights: LossWeights,
+    teacher_actions: Tensor | None = None,
+    teacher_coef: float = 0.0,
 ) -> LossOutput:
     """L of the module docstring. ``logits`` (N, T, A) and ``values`` (N, T + 1) come from the
-    learner's network; the rest (N, T) from the trajectories."""
+    learner's network; the rest (N, T) from the trajectories, ``teacher_actions`` too when there is
+    a teacher (used while ``teacher_coef`` > 0)."""
     target_log_probs = action_log_probs(logits, actions)
     returns = vtrace(
         behaviour_log_probs,
@@ -179,6 +196,13 @@ def actor_critic_loss(
     value = value_loss(values[:, :-1].float(), returns.vs)
     entropy = masked_entropy(logits).mean()
     total = policy + weights.value_coef * value - weights.entropy_coef * entropy
+    teacher: dict[str, Tensor] = {}
+    if teacher_actions is not None and teacher_coef > 0:
+        imitation = imitation_loss(logits, teacher_actions)
+        total = total + teacher_coef * imitation
+        with torch.no_grad():
+            agreement = (logits.argmax(dim=-1) == teacher_actions).float().mean()
+        teacher = {"teacher_loss": imitation.detach(), "teacher_agreement": agreement}
     with torch.no_grad():
         ratio = torch.exp(target_log_probs - behaviour_log_probs)
         metrics = {
@@ -187,6 +211,7 @@ def actor_critic_loss(
             "rho_mean": returns.rhos.mean(),
             "advantage_std": returns.advantages.std(),
             "value_target_mean": returns.vs.mean(),
+            **teacher,
         }
     return LossOutput(
         total=total, policy=policy.detach(), value=value.detach(), entropy=entropy.detach(), metrics=metrics

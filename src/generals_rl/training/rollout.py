@@ -16,6 +16,10 @@ game has ``dones`` set (and ``truncated`` too when it ended at the tick limit) a
 observation of that row is the new game's first. Step t's reward and done follow action t;
 observation T is the bootstrap observation, and the first observation of the next rollout.
 
+With a ``teacher`` (an ``Agent``, kickstarting), the teacher also chooses a move in every
+learner position; it never plays, but its choices travel with the trajectories as
+``extras["teacher_actions"]`` (N, T) for the learner's imitation loss.
+
 Only 1v1 maps are supported: one learner seat against one opponent seat per game.
 """
 
@@ -130,6 +134,7 @@ class RolloutCollector:
         device: where the games and the network run.
         mixed_precision: act under bf16 autocast where the device runs bf16 natively
             (``networks.autocast``; the learner must use the same setting for ratios of 1).
+        teacher: an agent whose move in each learner position is recorded (kickstarting).
     """
 
     def __init__(
@@ -147,9 +152,11 @@ class RolloutCollector:
         device: torch.device | str = "cpu",
         policy_version: int = 0,
         mixed_precision: bool = True,
+        teacher: Agent | None = None,
     ) -> None:
         self.network = network
         self.mixed_precision = mixed_precision
+        self.teacher = teacher
         self.policy_version = policy_version
         self.unroll = unroll
         self.maps = maps
@@ -172,7 +179,7 @@ class RolloutCollector:
         self.state = new_games(games, maps).to(self.device)
         if self.state.num_players != 2:
             raise ValueError(f"the collector plays 1v1 maps, got {self.state.num_players} players")
-        for agent in self.agents.values():
+        for agent in [*self.agents.values(), *([teacher] if teacher is not None else [])]:
             agent.reset()
         self._obs = observe(self.state).flatten_players()
 
@@ -199,6 +206,7 @@ class RolloutCollector:
         n, t_len, b = self.num_trajectories, self.unroll, self.games
         first = take_rows(self._obs, self.learner_rows)
         buffers = _empty_trajectories(first, n, t_len)
+        teacher_actions = torch.zeros((n, t_len), dtype=torch.int64, device=self.device)
         results = {g.name: Results() for g in self.groups}
         timings = dict.fromkeys(("observe", "inference", "opponents", "engine", "restart"), 0.0)
         view = first
@@ -209,6 +217,8 @@ class RolloutCollector:
                 actions, log_probs, _ = self.network.act(view, generator=self.generator)
             timings["inference"] += time.perf_counter() - clock
             clock = time.perf_counter()
+            if self.teacher is not None:
+                teacher_actions[:, t] = self.teacher.act(view)
             flat = torch.zeros(b * 2, dtype=torch.int64, device=self.device)
             flat[self.learner_rows] = actions
             for group in self.groups:
@@ -232,6 +242,8 @@ class RolloutCollector:
             buffers.truncated[:, t] = truncated
             timings["engine"] += time.perf_counter() - clock
             clock = time.perf_counter()
+            if self.teacher is not None and bool(done.any()):
+                self.teacher.reset(done)
             self.state = self._restart_finished(after, results)
             timings["restart"] += time.perf_counter() - clock
             clock = time.perf_counter()
@@ -239,6 +251,8 @@ class RolloutCollector:
             view = take_rows(self._obs, self.learner_rows)
             timings["observe"] += time.perf_counter() - clock
         _write_observation(buffers, t_len, view)
+        if self.teacher is not None:
+            buffers.extras["teacher_actions"] = teacher_actions
         return Rollout(buffers, self.policy_version, b * t_len, results, timings)
 
     def _restart_finished(self, after: GameState, results: dict[str, Results]) -> GameState:

@@ -185,8 +185,11 @@ def train(
                 seed=config.seed + side,
                 device=device,
                 mixed_precision=config.mixed_precision,
+                teacher=make_agent(config.teacher, config.seed + 17) if config.teacher else None,
             )
         assert collector is not None
+        if config.teacher_weight(learner.step) == 0.0:
+            collector.teacher = None  # kickstarting is over (or never was): plain RL
 
         # ROLLOUT: B games x T steps; the shaping decays with the updates done
         collector.reward = config.reward_config(learner.step)
@@ -326,7 +329,9 @@ def _progress(
     text = (
         f"update {learner.step:>6}  {train_s:>6.0f} s  {env_steps / max(train_s, 1e-9):>6.0f} steps/s  "
         f"map {side or 'gio'}  loss {metrics['loss']:+.3f}  value {metrics['value_loss']:.3f}  "
-        f"entropy {metrics['entropy']:.2f}  clip {metrics['clip_fraction']:.2f}  won: {shown}"
+        f"entropy {metrics['entropy']:.2f}  clip {metrics['clip_fraction']:.2f}  "
+        + (f"teacher {metrics['teacher_agreement']:.0%}  " if "teacher_agreement" in metrics else "")
+        + f"won: {shown}"
     )
     return {
         "text": text,
