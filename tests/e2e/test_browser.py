@@ -1,9 +1,9 @@
 """The web UI in a real browser: Playwright drives Debian's Chromium (headless) against `grl up`
 started as a user starts it (every service and the gateway, on free ports). A guest logs in,
 starts a game against `random`, moves with the keyboard (a queue shown, Q clears it, the board
-grows) while a spectator watches in a second tab, surrenders, opens the replay and scrubs it
-with a player's fog, uploads an official `.gior` and watches it, and finds the game rated on
-the leaderboard.
+grows) while a spectator watches in a second tab (the whole board, then the player's fog),
+surrenders, opens the replay and scrubs it with a player's fog, uploads an official `.gior` and
+watches it, and finds the game rated on the leaderboard.
 
 Screenshots of each step are kept: in $GRL_ARTIFACTS_DIR when set, else in a pytest temporary
 folder whose path the test prints. Without /usr/bin/chromium the test is skipped (failed under
@@ -170,13 +170,19 @@ def test_play_replay_and_upload_in_chromium(grl_up: str, artifacts: Path) -> Non
             page.wait_for_function("document.querySelectorAll('#play-board .tile.mine').length >= 4")
             page.screenshot(path=artifacts / "3-expanded.png")
 
-            # A spectator in a second tab finds the game among the live ones and sees eve's view.
+            # A spectator in a second tab finds the game among the live ones, sees the whole board,
+            # then eve's view through the fog selector.
             spectator = browser.new_page(viewport={"width": 1280, "height": 900})
             spectator.goto(grl_up + "/#/live")
             spectator.click("#live-games a")
             expect(spectator.locator("#watch-board .tile")).to_have_count(64, timeout=15_000)
-            expect(spectator.locator("#watch-state")).to_have_text("seat 0's view")
+            expect(spectator.locator("#watch-state")).to_have_text("the whole board")
             expect(spectator.locator("#watch-scores")).to_contain_text("eve")
+            assert spectator.locator("#watch-board .tile.general").count() == 2  # no fog: both generals
+            spectator.screenshot(path=artifacts / "3a-spectator-board.png")
+            spectator.select_option("#watch-fog", "0")
+            expect(spectator.locator("#watch-state")).to_have_text("seat 0's view")
+            expect(spectator.locator("#watch-board .tile.fog").first).to_be_visible()
             spectator.screenshot(path=artifacts / "3b-spectator.png")
             page.click("#surrender")
             expect(page.locator("#game-state")).to_contain_text("game over: loss", timeout=30_000)

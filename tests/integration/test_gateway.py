@@ -114,7 +114,7 @@ def play_against_a_bot(gw: ThreadedGateway, http: httpx.Client) -> str:
     game_id = gw.call(create())
     with (
         connect(f"{gw.ws_url}/ws/play/{game_id}") as ws,
-        connect(f"{gw.ws_url}/ws/watch/{game_id}") as spectator,
+        connect(f"{gw.ws_url}/ws/watch/{game_id}?fog=0") as spectator,
     ):
         ws.send(json.dumps({"type": "auth", "token": token}))
         joined = receive(ws, "joined")
@@ -136,8 +136,8 @@ def play_against_a_bot(gw: ThreadedGateway, http: httpx.Client) -> str:
             changed = receive(ws, "view")
         mine = sum(1 for code in changed["tiles"] if code & 7 == TILE_MINE)
         assert mine >= 2  # the move took a second tile
-        seen = receive(spectator, "view")
-        assert seen["seat"] == 0 and seen["game_id"] == game_id
+        seen = receive(spectator, "view")  # what seat 0 sees, without its queue
+        assert seen["seat"] == 0 and seen["game_id"] == game_id and seen["queue"] == []
         ws.send(json.dumps({"type": "move", "row": 0, "col": 0, "direction": "down", "half": True}))
         ws.send(json.dumps({"type": "clear"}))
         assert receive(ws, "cleared")["cleared"] >= 0

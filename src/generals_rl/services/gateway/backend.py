@@ -1,5 +1,5 @@
-"""What the gateway's routes reach: the clients of the gRPC services, the stores, the config, the
-admin token and the spectators' hub, opened once per process.
+"""What the gateway's routes reach: the clients of the gRPC services, the stores, the config and
+the admin token, opened once per process.
 
 The gateway holds no game state of its own: games live in the Game Service, ratings in the Elo
 Service, versions in the Model Service, queues and tournaments in the Matchmaker. It reads the
@@ -23,7 +23,6 @@ from generals_rl.services.common.wiring import Stores
 from generals_rl.services.elo.client import EloClient
 from generals_rl.services.game.client import GameClient
 from generals_rl.services.gateway.config import GatewayConfig
-from generals_rl.services.gateway.hub import Hub
 from generals_rl.services.matchmaker.client import MatchmakerClient
 from generals_rl.services.model.client import ModelClient
 from generals_rl.settings import Settings
@@ -64,7 +63,6 @@ class Backend:
     elo: EloClient
     channels: dict[str, grpc.aio.Channel]
     admin_token: str
-    hub: Hub = field(default_factory=Hub)
     frames: FrameCache = field(default_factory=FrameCache)
 
     @staticmethod

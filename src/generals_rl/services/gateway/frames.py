@@ -10,7 +10,8 @@ around each of its tiles and its teammates', RULES 15), so it gets the whole boa
 
 ``initial`` is the board before the first tick (row-major tiles); ``deltas[t]`` lists the tiles
 that changed in tick ``t + 1``, four numbers each. Owners: a player index, or -1 for nobody.
-Terrain: ``TERRAIN_*``. The simulation is ``game.replay_sim`` (no second copy of the rules).
+Terrain: ``TERRAIN_*`` (as the Game Service's spectator frames, ``services.game.spectators``).
+The simulation is ``game.replay_sim`` (no second copy of the rules).
 """
 
 from __future__ import annotations
@@ -22,20 +23,22 @@ import torch
 from generals_rl.game.replay_format import Replay
 from generals_rl.game.replay_sim import ReplaySimulator
 from generals_rl.game.state import GameState
+from generals_rl.services.game.spectators import (
+    TERRAIN_CITY,
+    TERRAIN_GENERAL,
+    TERRAIN_MOUNTAIN,
+    TERRAIN_PLAIN,
+    full_board,
+)
 
-TERRAIN_PLAIN, TERRAIN_MOUNTAIN, TERRAIN_CITY, TERRAIN_GENERAL = range(4)
+__all__ = ["TERRAIN_CITY", "TERRAIN_GENERAL", "TERRAIN_MOUNTAIN", "TERRAIN_PLAIN", "replay_frames"]
 
 
 def _board(state: GameState, height: int, width: int) -> torch.Tensor:
     """int64 (3, H * W): owner, army and terrain of every tile of the unpadded map."""
-    owner = state.owner[0, :height, :width].long()
-    armies = state.armies[0, :height, :width].long()
-    terrain = torch.full_like(owner, TERRAIN_PLAIN)
-    terrain = torch.where(state.cities[0, :height, :width], TERRAIN_CITY, terrain)
-    terrain = torch.where(state.general_tiles()[0, :height, :width], TERRAIN_GENERAL, terrain)
-    terrain = torch.where(state.mountains[0, :height, :width], TERRAIN_MOUNTAIN, terrain)
-    owner = torch.where(state.mountains[0, :height, :width], -1, owner)
-    return torch.stack([owner, armies, terrain]).reshape(3, -1)
+    board = full_board(state)
+    planes = [board.owners, board.armies, board.terrain]
+    return torch.stack([t[:height, :width].long() for t in planes]).reshape(3, -1)
 
 
 def replay_frames(replay: Replay, replay_id: str, max_ticks: int) -> dict[str, Any]:

@@ -1,11 +1,11 @@
 """WebSockets for live games: play a seat (``/ws/play/{game_id}``), wait in a Matchmaker queue
-(``/ws/queue``) and spectate (``/ws/watch/{game_id}``). Every message is one JSON object with a
-``type``; docs/gateway.md lists them.
+(``/ws/queue``) and spectate any game of the Game Service (``/ws/watch/{game_id}``, its WatchGame
+stream). Every message is one JSON object with a ``type``; docs/gateway.md lists them.
 
 A bad message (not JSON, an unknown type, a move off the board, a move from a tile the player
 does not own, ...) is answered with ``{"type": "error", "message": ...}`` and changes nothing;
 the connection stays open. A bad or expired session token closes it with code 4401 after the
-error message; a game that does not exist closes it with 4404.
+error message; a game that does not exist closes it with 4404; a bad spectator fog seat with 4400.
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ from generals_rl.services.common.errors import (
 from generals_rl.services.game.domain import GameInfo, Joiner
 from generals_rl.services.gateway.auth import backend_of, lookup_session
 from generals_rl.services.gateway.backend import Backend
-from generals_rl.services.gateway.views import encode_move, game_json, view_json
+from generals_rl.services.gateway.views import encode_move, game_json, spectator_json, view_json
 from generals_rl.v1 import common_pb2
 from generals_rl.v1 import matchmaker_pb2 as mm
 
@@ -37,7 +37,7 @@ router = APIRouter()
 log = logging.getLogger(__name__)
 
 AUTH_TIMEOUT_S = 10.0
-CLOSE_UNAUTHENTICATED, CLOSE_NOT_FOUND = 4401, 4404
+CLOSE_BAD_REQUEST, CLOSE_UNAUTHENTICATED, CLOSE_NOT_FOUND = 4400, 4401, 4404
 OPEN = Gauge("grl_gateway_websockets", "Open WebSocket connections of the gateway", ["kind"])
 TICKET_STATUS = {
     mm.TICKET_STATUS_QUEUED: "queued",
@@ -143,7 +143,6 @@ async def play(socket: WebSocket, game_id: str) -> None:
             except ServiceError as error:  # the view stream broke (the Game Service went away)
                 with contextlib.suppress(RuntimeError, WebSocketDisconnect):
                     await conn.error(str(error))
-        conn.backend.hub.withdraw(game_id, joined.seat)
         log.info("player left", extra={"game_id": game_id, "seat": joined.seat})
         with contextlib.suppress(RuntimeError, WebSocketDisconnect):
             await socket.close(1000)
@@ -154,13 +153,11 @@ async def play(socket: WebSocket, game_id: str) -> None:
 
 
 async def _relay_views(conn: Connection, info: GameInfo, player_token: str, seat: int) -> None:
-    """The seat's views from the Game Service to the browser and the spectators, until done."""
+    """The seat's views from the Game Service to the browser, until done."""
     async for view in conn.backend.games.stream_view(info.game_id, player_token):
         if view.tick == 0 or view.done:
             info = await conn.backend.games.get_game(info.game_id)  # seats joined, result
-        message = view_json(view, info)
-        conn.backend.hub.publish(message)
-        await conn.send(message)
+        await conn.send(view_json(view, info))
         if view.done:
             await conn.send({"type": "over", "game": game_json(info)})
             return
@@ -250,60 +247,62 @@ async def queue(socket: WebSocket) -> None:
                 await matchmaker.cancel(ticket_id)
 
 
+def fog_param(text: str) -> int | None:
+    """``?fog=`` of ``/ws/watch``: empty, ``none`` or ``-1`` for the whole board, else a seat."""
+    if text in ("", "none", "-1"):
+        return None
+    if not (text.isascii() and text.isdigit() and len(text) <= 2):
+        raise InvalidArgument(f"fog: a seat number, or none for the whole board; got {text!r:.40}")
+    return int(text)
+
+
 @router.websocket("/ws/watch/{game_id}")
 async def watch(socket: WebSocket, game_id: str) -> None:
-    """Spectate: the game, then the views of one seat played through this gateway (``?seat=N``,
-    else the first one seen), until the game ends. Public: no token."""
+    """Spectate any game of the Game Service (WatchGame): the whole board, or ``?fog=N`` what
+    seat N sees, one frame a tick until the game ends. Public: no token."""
     await socket.accept()
     conn = Connection(socket, backend_of(socket))
-    games, hub = conn.backend.games, conn.backend.hub
     OPEN.labels("watch").inc()
-    seat_text = socket.query_params.get("seat", "")
-    subscription = None
+    relay = asyncio.create_task(_relay_frames(conn, game_id, socket.query_params.get("fog", "")))
+    closed = asyncio.create_task(_until_closed(socket))
     try:
-        try:
-            info = await games.get_game(game_id)
-        except (NotFound, InvalidArgument, PermissionDenied) as error:
-            await conn.error(str(error))
-            await socket.close(CLOSE_NOT_FOUND)
-            return
-        seat = int(seat_text) if seat_text.isdigit() else None
-        await conn.send({"type": "game", "game": game_json(info), "seats": hub.seats(game_id)})
-        if info.status in ("finished", "aborted"):
-            await conn.send({"type": "over", "game": game_json(info)})
-            await socket.close(1000)
-            return
-        subscription = hub.subscribe(game_id, seat)
-        closed = asyncio.create_task(_until_closed(socket))
-        while True:
-            view_task = asyncio.create_task(subscription.next())
-            done, _ = await asyncio.wait(
-                (view_task, closed), timeout=2.0, return_when=asyncio.FIRST_COMPLETED
-            )
-            if closed in done:
-                view_task.cancel()
-                return
-            if view_task in done:
-                view = view_task.result()
-                await conn.send(view)
-                if view.get("done"):
-                    break
-            else:  # nobody relays this game here now: report how it goes
-                view_task.cancel()
-                info = await games.get_game(game_id)
-                await conn.send({"type": "game", "game": game_json(info), "seats": hub.seats(game_id)})
-                if info.status in ("finished", "aborted"):
-                    break
-        info = await games.get_game(game_id)
-        await conn.send({"type": "over", "game": game_json(info)})
-        closed.cancel()
-        await socket.close(1000)
-    except WebSocketDisconnect:
-        pass
+        await asyncio.wait((relay, closed), return_when=asyncio.FIRST_COMPLETED)
     finally:
+        for task in (relay, closed):
+            task.cancel()
+        for task in (relay, closed):
+            with contextlib.suppress(asyncio.CancelledError, WebSocketDisconnect, RuntimeError, OSError):
+                await task  # the spectator went away (a send after its close raises RuntimeError)
         OPEN.labels("watch").dec()
-        if subscription is not None:
-            hub.unsubscribe(subscription)
+
+
+async def _relay_frames(conn: Connection, game_id: str, fog_text: str) -> None:
+    """``game``, the Game Service's spectator frames as ``board`` or ``view`` messages, ``over``."""
+    games = conn.backend.games
+    try:
+        fog_of = fog_param(fog_text)
+        info = await games.get_game(game_id)
+        await conn.send({"type": "game", "game": game_json(info)})
+        async for frame in games.watch_game(game_id, fog_of):
+            if frame.tick == 0 or frame.done:
+                info = await games.get_game(game_id)  # seats joined, result
+            await conn.send(spectator_json(frame, info))
+            if frame.done:
+                await conn.send({"type": "over", "game": game_json(info)})
+                break
+    except (NotFound, PermissionDenied) as error:
+        await conn.error(str(error))
+        await conn.socket.close(CLOSE_NOT_FOUND)
+        return
+    except InvalidArgument as error:
+        await conn.error(str(error))
+        await conn.socket.close(CLOSE_BAD_REQUEST)
+        return
+    except ServiceError as error:  # the Game Service went away
+        await conn.error(str(error))
+        await conn.socket.close(1011)
+        return
+    await conn.socket.close(1000)
 
 
 async def _until_closed(socket: WebSocket) -> None:

@@ -43,7 +43,7 @@ class _Server(uvicorn.Server):
 
 @dataclass
 class RunningGateway:
-    """A started gateway: where it listens, and its backend (clients, hub, admin token)."""
+    """A started gateway: where it listens, and its backend (clients, stores, admin token)."""
 
     host: str
     port: int

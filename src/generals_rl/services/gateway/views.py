@@ -1,10 +1,13 @@
-"""What the browser receives and sends while playing: games and seat views as JSON, moves as flat
-actions.
+"""What the browser receives and sends while playing and spectating: games, seat views and
+spectator frames as JSON, moves as flat actions.
 
 A view's board is one integer per tile, row-major (``tile = row * width + col``):
 ``code & 7`` is what the tile is to the viewer (``TILE_*``), ``code & 8`` marks a city and
-``code & 16`` a general. Moves travel as ``{"row", "col", "direction", "half"}`` and become the
-engine's flat action ``1 + (half * 4 + direction) * H * W + tile`` (``generals_rl.game.engine``).
+``code & 16`` a general. A spectator's whole board (``board_json``) is three lists of the same
+layout: owners (seat, -1 nobody), armies and terrain (0 plain, 1 mountain, 2 city, 3 general), as
+the replay viewer's frames (``frames``). Moves travel as ``{"row", "col", "direction", "half"}``
+and become the engine's flat action ``1 + (half * 4 + direction) * H * W + tile``
+(``generals_rl.game.engine``).
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ import torch
 
 from generals_rl.game.observations import PLANE
 from generals_rl.services.common.errors import InvalidArgument
-from generals_rl.services.game.domain import GameInfo, SeatView
+from generals_rl.services.game.domain import GameInfo, SeatView, SpectatorFrame
 
 TILE_EMPTY, TILE_MINE, TILE_ENEMY, TILE_ALLY, TILE_MOUNTAIN, TILE_FOG, TILE_FOG_OBSTACLE = range(7)
 """The low three bits of a tile code: neutral land, the viewer's, an enemy's, a teammate's, a
@@ -110,17 +113,24 @@ def decode_move(action: int, height: int, width: int) -> dict[str, Any] | None:
     }
 
 
+def scores_json(scalars: torch.Tensor, first: int, info: GameInfo) -> list[dict[str, Any]]:
+    """Every seat's ``{seat, name, land, army}`` in seat order, from observation scalars that list
+    seat ``first`` first and the others after it in seat order."""
+    players = info.board.num_players
+    values = [int(x) for x in scalars.tolist()]
+    scores: list[dict[str, Any]] = []
+    for j in range(players):
+        seat = (first + j) % players
+        name = info.seats[seat].display_name if seat < len(info.seats) else f"player {seat}"
+        scores.append({"seat": seat, "name": name, "land": values[1 + 2 * j], "army": values[2 + 2 * j]})
+    scores.sort(key=lambda s: int(s["seat"]))
+    return scores
+
+
 def view_json(view: SeatView, info: GameInfo) -> dict[str, Any]:
     """One seat view for the browser: board codes, armies, the move queue, everyone's totals."""
     height, width = info.board.height, info.board.width
-    players = info.board.num_players
-    scalars = [int(x) for x in view.observation.scalars.tolist()]
-    scores: list[dict[str, Any]] = []
-    for j in range(players):  # scalars list the viewer first, then the others in seat order
-        seat = (view.seat + j) % players
-        name = info.seats[seat].display_name if seat < len(info.seats) else f"player {seat}"
-        scores.append({"seat": seat, "name": name, "land": scalars[1 + 2 * j], "army": scalars[2 + 2 * j]})
-    scores.sort(key=lambda s: int(s["seat"]))
+    scores = scores_json(view.observation.scalars, view.seat, info)
     queue = [decode_move(a, height, width) for a in view.queued_actions]
     return {
         "type": "view",
@@ -139,6 +149,34 @@ def view_json(view: SeatView, info: GameInfo) -> dict[str, Any]:
         "winner": view.winner,
         "outcome": view.outcome,
         "next_tick_at": when(view.next_tick_at),
+    }
+
+
+def spectator_json(frame: SpectatorFrame, info: GameInfo) -> dict[str, Any]:
+    """One spectator frame for the browser: a ``view`` (one seat's fog, as its player sees it but
+    without the queue) or a ``board`` (everything), with ``fog_of`` and ``skipped``."""
+    extra = {"fog_of": frame.fog_of, "skipped": frame.skipped}
+    if frame.view is not None:
+        return {**view_json(frame.view, info), **extra}
+    board = frame.board
+    assert board is not None
+    result = frame.result
+    return {
+        "type": "board",
+        "game_id": frame.game_id,
+        "tick": frame.tick,
+        "width": info.board.width,
+        "height": info.board.height,
+        "owners": [int(x) for x in board.owners.flatten().tolist()],
+        "armies": [int(x) for x in board.armies.flatten().tolist()],
+        "terrain": [int(x) for x in board.terrain.flatten().tolist()],
+        "scores": scores_json(board.scalars, 0, info),
+        "alive": list(frame.alive),
+        "status": frame.status,
+        "done": frame.done,
+        "winner": None if result is None else result.winner,
+        "next_tick_at": when(frame.next_tick_at),
+        **extra,
     }
 
 

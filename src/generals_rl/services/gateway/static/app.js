@@ -267,27 +267,43 @@ async function showLive(gameId) {
     `<a href="#/live/${g.game_id}">watch</a>`,
   ]));
   if (!page.games.length) $("live-games").innerHTML = "<tr><td>No game is being played right now.</td></tr>";
-  if (gameId) watchGame(gameId);
+  if (gameId) watchGame(gameId, "");
 }
 
-function watchGame(gameId) {
+/** Spectate `gameId` through the Game Service: the whole board (fog "") or seat `fog`'s view. */
+function watchGame(gameId, fog) {
   const board = new Board($("watch-board"));
   let info = null;
   $("watch").hidden = false;
-  const ws = openSocket(`/ws/watch/${encodeURIComponent(gameId)}`);
+  app.sockets.forEach((s) => s.close());
+  app.sockets = [];
+  const ws = openSocket(`/ws/watch/${encodeURIComponent(gameId)}` + (fog === "" ? "" : `?fog=${fog}`));
+  const scores = (msg) => table($("watch-scores"), ["player", "land", "army"], msg.scores.map((s) => [
+    `<span class="swatch" style="background:${COLORS[s.seat % 8]}"></span>${escapeHtml(s.name)}`, s.land, s.army,
+  ]));
   ws.onmessage = (event) => {
     const msg = JSON.parse(event.data);
     if (msg.type === "game") {
       info = msg.game;
       $("watch-tick").textContent = `tick ${info.tick}`;
-      $("watch-state").textContent = msg.seats.length ? "" : `${info.status}: no player view relayed here`;
+      $("watch-state").textContent = info.status === "pending" ? "waiting for the players" : "";
+      $("watch-fog").innerHTML = `<option value="">everyone (no fog)</option>` + info.seats.map((s) =>
+        `<option value="${s.index}">${escapeHtml(s.name || s.player || "seat " + s.index)}</option>`).join("");
+      $("watch-fog").value = fog;
+      $("watch-fog").onchange = () => watchGame(gameId, $("watch-fog").value);
+    } else if (msg.type === "board") {
+      board.resize(msg.height, msg.width);
+      board.draw(replayTiles(msg, msg.width, null, null));
+      $("watch-tick").textContent = `tick ${msg.tick}`;
+      $("watch-state").textContent = "the whole board";
+      scores(msg);
     } else if (msg.type === "view") {
       board.resize(msg.height, msg.width);
       const enemy = info && info.seats.length === 2 ? 1 - msg.seat : null;
-      board.draw(viewTiles(msg, enemy), queueMarks(msg.queue, msg.width));
+      board.draw(viewTiles(msg, enemy));
       $("watch-tick").textContent = `tick ${msg.tick}`;
       $("watch-state").textContent = `seat ${msg.seat}'s view`;
-      table($("watch-scores"), ["player", "land", "army"], msg.scores.map((s) => [escapeHtml(s.name), s.land, s.army]));
+      scores(msg);
     } else if (msg.type === "over") {
       $("watch-state").innerHTML = `over: ${escapeHtml(msg.game.status)} — <a href="#/replay/${gameId}">replay</a>`;
     } else if (msg.type === "error") {
