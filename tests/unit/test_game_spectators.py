@@ -73,6 +73,11 @@ def run_to_end(m: GameManager, listener: Ended) -> EndedGame:
     raise AssertionError("the game did not end")
 
 
+def drain(feed: SpectatorFeed) -> list[SpectatorFrame]:
+    """Every frame waiting, oldest first."""
+    return list(iter(feed.pop, None))
+
+
 def frame(tick: int, done: bool = False) -> SpectatorFrame:
     return SpectatorFrame("g", tick, None, None, None, (True, True), "running", done)
 
@@ -81,11 +86,11 @@ def test_a_full_feed_loses_its_oldest_frames_and_counts_them() -> None:
     feed = SpectatorFeed("g", None, capacity=3)
     for tick in range(10):
         feed.push(frame(tick, done=tick == 9))
-    got = feed.take()
+    got = drain(feed)
     assert [f.tick for f in got] == [7, 8, 9] and got[-1].done
     assert [f.skipped for f in got] == [7, 0, 0]  # ticks 0..6 were lost before tick 7
     feed.push(frame(10))
-    assert [(f.tick, f.skipped) for f in feed.take()] == [(10, 0)]  # nothing lost since
+    assert [(f.tick, f.skipped) for f in drain(feed)] == [(10, 0)]  # nothing lost since
 
 
 def test_a_spectator_that_never_reads_does_not_hold_the_game_back() -> None:
@@ -93,12 +98,12 @@ def test_a_spectator_that_never_reads_does_not_hold_the_game_back() -> None:
     m = GameManager(clock=ManualClock(), listener=listener)
     game_id = bots_game(m)
     slow = m.spectate(game_id)  # opened while PENDING: nothing yet
-    assert slow.take() == []
+    assert drain(slow) == []
     start(m, game_id)
     ended = run_to_end(m, listener)  # the game played every tick with nobody reading
     ticks = ended.result.ticks
     assert ticks > WATCH_BUFFER
-    frames = slow.take()
+    frames = drain(slow)
     assert len(frames) == WATCH_BUFFER
     last = frames[-1]
     assert last.done and last.status == "finished" and last.tick == ticks
@@ -119,8 +124,8 @@ def test_frames_show_the_board_or_one_seat_s_fog_without_its_queue() -> None:
     m.submit_moves(game_id, token0, [0, 0])
     m.submit_moves(game_id, token1, [0, 0, 0])  # two ticks play; one move stays queued
     own = seat_feed.take()[-1]
-    fogged = fog_feed.take()[-1]
-    board_frames = board_feed.take()
+    fogged = drain(fog_feed)[-1]
+    board_frames = drain(board_feed)
     assert [f.tick for f in board_frames] == [0, 1, 2]
     full = board_frames[-1]
     assert fogged.fog_of == 1 and fogged.view is not None and fogged.board is None
@@ -148,13 +153,13 @@ def test_a_game_over_or_aborted_sends_its_last_frame() -> None:
     game_id = bots_game(m, max_ticks=20)
     start(m, game_id)
     ended = run_to_end(m, listener)
-    late = m.spectate(game_id, 0).take()
+    late = drain(m.spectate(game_id, 0))
     assert len(late) == 1 and late[0].done and late[0].tick == 20 and late[0].result == ended.result
     assert late[0].view is not None and late[0].view.done and late[0].view.outcome == "draw"
     pending = bots_game(m)
     feed = m.spectate(pending, 1)
     m.abort_all()
-    (last,) = feed.take()
+    (last,) = drain(feed)
     assert last.done and last.status == "aborted" and last.tick == 0 and last.view is not None
     assert isinstance(last.result, GameResult) and last.result.reason == "aborted"
 

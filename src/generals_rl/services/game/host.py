@@ -245,12 +245,14 @@ class GameHost:
         feed = self.manager.spectate(game_id, fog_of, ready.set)
         try:
             while True:
-                await ready.wait()
                 ready.clear()
-                for frame in feed.take():
-                    yield frame
-                    if frame.done:
-                        return
+                frame = feed.pop()  # one at a time: what waits stays in the bounded feed
+                if frame is None:
+                    await ready.wait()
+                    continue
+                yield frame
+                if frame.done:
+                    return
         finally:
             self.manager.unspectate(feed)
 

@@ -60,11 +60,12 @@ class SpectatorFeed:
         self._frames.append((frame, lost))
         self.wake()
 
-    def take(self) -> list[SpectatorFrame]:
-        """Every frame waiting, oldest first, each with the count of frames lost just before it."""
-        frames = [dataclasses.replace(f, skipped=lost) if lost else f for f, lost in self._frames]
-        self._frames.clear()
-        return frames
+    def pop(self) -> SpectatorFrame | None:
+        """The oldest frame waiting (with the count of frames lost just before it), or None."""
+        if not self._frames:
+            return None
+        frame, lost = self._frames.popleft()
+        return dataclasses.replace(frame, skipped=lost) if lost else frame
 
 
 def full_board(state: GameState, game: int = 0) -> FullBoard:
