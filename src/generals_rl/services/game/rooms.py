@@ -279,7 +279,7 @@ class Room:
     def add_spectator(self, feed: SpectatorFeed) -> None:
         """Open a spectator's feed; a started game sends the current frame at once."""
         self.spectators.add(feed)
-        if self.status != "pending" or self.over:
+        if self.status != "pending":
             feed.push(self.spectator_frame(feed.fog_of))
 
     # -- life -----------------------------------------------------------------------------------
