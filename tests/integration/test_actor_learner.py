@@ -317,3 +317,30 @@ def test_the_learner_backs_off_while_the_replay_service_is_down(tmp_path: Path) 
             assert during <= 20, f"{during} sample retries in 4 s of outage"
 
     asyncio.run(scenario())
+
+
+def test_a_rollout_too_big_for_one_message_goes_in_several(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A rollout of B games on big maps passed gRPC's 64 MiB message limit and the actor died; it
+    is cut into messages of at most CHUNK_BYTES (here: one trajectory each)."""
+    import generals_rl.training.actor as actor_module
+
+    monkeypatch.setattr(actor_module, "CHUNK_BYTES", 1)
+
+    async def scenario() -> None:
+        async with services(tmp_path, "model", "matchmaker", "elo") as (settings, _replay):
+            learner = LearnerLoop(TINY, settings, OPTIONS)
+            actor = Actor(TINY, settings, OPTIONS)
+            tasks = [asyncio.create_task(learner.run()), asyncio.create_task(actor.run())]
+            await until(lambda: actor.stats.rollouts >= 2, "two rollouts")
+            await actor.stop()
+            await tasks[1]
+            await learner.stop()
+            await tasks[0]
+            assert actor.stats.chunks_acknowledged == actor.stats.trajectories_acknowledged
+            assert actor.stats.chunks_acknowledged > actor.stats.rollouts
+            assert actor.stats.duplicates == 0
+            assert await table_inserts(settings) == actor.stats.trajectories_acknowledged
+
+    asyncio.run(scenario())

@@ -84,6 +84,9 @@ POLICY_LAG = Gauge(
 ACKNOWLEDGED = Counter(
     "grl_actor_trajectories_acknowledged", "Trajectories the Replay Service acknowledged.", ["actor"]
 )
+CHUNK_BYTES = 8 * 2**20
+"""Most tensor bytes in one RecordExperience message (a rollout is cut into several)."""
+
 PENDING = Gauge("grl_actor_pending_chunks", "Rollouts not acknowledged yet.", ["actor"])
 RETRIES = Counter("grl_actor_retries", "Calls retried after a service outage.", ["actor", "call"])
 SECONDS = Counter("grl_actor_seconds", "Seconds spent, by phase.", ["actor", "phase"])
@@ -245,7 +248,8 @@ class Actor:
             self._account(rollout)
             # SEND: into the outbox (waits while it is full)
             clock = time.perf_counter()
-            await self._enqueue(self._chunk(rollout), sender)
+            for chunk in self._chunks(rollout):
+                await self._enqueue(chunk, sender)
             self._count("outbox_wait", time.perf_counter() - clock)
             if time.monotonic() - last_log >= self.options.log_every_s:
                 rate = (self.stats.env_steps - steps_at_log) / (time.monotonic() - last_log)
@@ -405,14 +409,25 @@ class Actor:
         for phase, seconds in rollout.timings.items():
             self._count(phase, seconds)
 
-    def _chunk(self, rollout: Rollout) -> Chunk:
-        self._sequence += 1
-        return Chunk(
-            on_cpu(rollout.trajectories),
-            policy_version=rollout.policy_version,
-            writer_id=self.writer_id,
-            sequence=self._sequence,
-        )
+    def _chunks(self, rollout: Rollout) -> list[Chunk]:
+        """The rollout as messages of at most ``CHUNK_BYTES`` (a whole rollout of B games on big
+        maps passes gRPC's 64 MiB message limit), each with the next sequence number."""
+        trajectories = on_cpu(rollout.trajectories)
+        n = int(trajectories.actions.shape[0])
+        per_row = max(1, trajectories.nbytes // max(1, n))
+        step = max(1, CHUNK_BYTES // per_row)
+        chunks = []
+        for start in range(0, n, step):
+            self._sequence += 1
+            chunks.append(
+                Chunk(
+                    trajectories.rows(start, start + step),
+                    policy_version=rollout.policy_version,
+                    writer_id=self.writer_id,
+                    sequence=self._sequence,
+                )
+            )
+        return chunks
 
     # -- sending ----------------------------------------------------------------------------------
 

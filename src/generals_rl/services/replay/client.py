@@ -68,6 +68,28 @@ class Trajectories:
     truncated: Array | None = None
     extras: dict[str, Array] = field(default_factory=dict)
 
+    @property
+    def nbytes(self) -> int:
+        """Bytes of every tensor (what a message carries, give or take its headers)."""
+        values = [getattr(self, f.name) for f in fields(self) if f.name != "extras"]
+        values += list(self.extras.values())
+        return sum(int(v.nbytes) for v in values if v is not None)
+
+    def rows(self, start: int, stop: int) -> Trajectories:
+        """Trajectories ``start:stop`` (views, not copies)."""
+        return Trajectories(
+            self.armies[start:stop],
+            self.planes[start:stop],
+            self.scalars[start:stop],
+            self.action_mask[start:stop],
+            self.actions[start:stop],
+            self.behaviour_log_probs[start:stop],
+            self.rewards[start:stop],
+            self.dones[start:stop],
+            None if self.truncated is None else self.truncated[start:stop],
+            {k: v[start:stop] for k, v in self.extras.items()},
+        )
+
     def to_torch(self, device: torch.device | str | None = None) -> dict[str, torch.Tensor]:
         """Every tensor as a new torch tensor (on ``device``), by field name (extras as
         ``extras.<name>``)."""
