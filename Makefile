@@ -19,7 +19,7 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install -q -e '.[test]'
 	touch $(STAMP)
 
-# Every service, one learner, two actors, the evaluator and a live dashboard for 15 minutes (Ctrl-C
+# Every service, one learner, actors (half the cores), the evaluator and a live dashboard for 15 minutes (Ctrl-C
 # stops early; running it again resumes from the checkpoint).
 run: install
 	$(BIN)/grl train

@@ -26,7 +26,7 @@ def train(
     ),
     config: Path | None = typer.Option(None, "--config", help="TOML file of training settings (flags win)"),
     run_name: str | None = typer.Option(None, "--run", help="run name: checkpoints, logs, versions [serial]"),
-    actors: int = typer.Option(2, min=1, help="actor processes"),
+    actors: int | None = typer.Option(None, min=1, help="actor processes [default: half the cores, 1 to 8]"),
     fused: bool = typer.Option(False, "--fused", help="engine, inference and learning in one process"),
     publish_every: int = typer.Option(20, min=1, help="learner updates between published versions"),
     evaluate: bool = typer.Option(True, "--evaluate/--no-evaluate", help="run the evaluation loop"),
@@ -40,6 +40,7 @@ def train(
     Ctrl-C stops cleanly (actors, then the learner with a checkpoint, then the services); the next
     ``grl train`` with the same --run resumes from the checkpoint.
     """
+    actors = actors or min(8, max(1, (os.cpu_count() or 1) // 2))
     try:
         overrides: dict[str, object] = dict(parse_overrides(settings_ or []))
         if run_name is not None:
