@@ -52,13 +52,17 @@ async def _call(service: str, timeout_s: float, call: Awaitable[T]) -> T:
 
 
 class GrpcGames:
-    """``core.Games`` on the Game Service; ``result`` polls GetGame until the game is over."""
+    """``core.Games`` on the Game Service; ``result`` polls GetGame until the game is over.
+
+    ``timeout_s`` bounds each call; creating or joining a game with a model version includes the
+    Game Service loading its weights from the Model Service, hence 30 s.
+    """
 
     def __init__(
         self,
         channel: ChannelSource,
         address: Callable[[], str],
-        timeout_s: float = 10.0,
+        timeout_s: float = 30.0,
         poll_s: tuple[float, float] = (0.05, 0.5),
     ) -> None:
         self._channel, self._address, self.timeout_s, self.poll_s = channel, address, timeout_s, poll_s
