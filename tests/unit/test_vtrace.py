@@ -146,4 +146,4 @@ def test_imitation_loss_is_the_teachers_negative_log_likelihood_over_legal_moves
     off = actor_critic_loss(logits, *args, dones, LossWeights(), teacher_actions=teacher, teacher_coef=0.0)
     assert float(kick.total - plain.total) == pytest.approx(0.5 * expected, abs=1e-6)
     assert float(off.total) == float(plain.total) and "teacher_loss" not in off.metrics
-    assert float(kick.metrics["teacher_agreement"]) == 0.5  # argmax 2 is the teacher's 2; argmax 0 is not its 1
+    assert float(kick.metrics["teacher_agreement"]) == 0.5  # argmax 2 = teacher 2; 0 != 1
