@@ -93,6 +93,15 @@ def test_resume_without_a_checkpoint_starts_fresh(tmp_path: Path) -> None:
     assert learner.resume(store, "nothing-here") is None and learner.step == 0
 
 
+def test_a_checkpoint_resumes_when_its_config_predates_a_defaulted_field_and_not_for_another_net() -> None:
+    learner = _learner(seed=0)
+    state = learner.state_dict()
+    older = {**state, "network_config": '{"blocks": 1, "channels": 8}'}  # before global_context
+    _learner(seed=1).load_state_dict(older)
+    with pytest.raises(ValueError, match="the checkpoint holds resnet-v1"):
+        _learner(seed=1).load_state_dict({**state, "network_config": '{"blocks": 2, "channels": 8}'})
+
+
 def test_checkpoints_keep_only_the_newest(tmp_path: Path) -> None:
     store = open_blobs(f"file://{tmp_path}")
     store.ensure_buckets()

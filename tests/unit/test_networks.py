@@ -76,3 +76,16 @@ def test_a_network_plays_as_an_agent() -> None:
         [agent, make_agent("random", 1)], generate_maps(4, seed=9), EngineConfig(max_ticks=30)
     )
     assert result.seats == ("model:0", "random") and result.games == 4
+
+
+def test_global_context_is_an_option_that_old_configs_go_without() -> None:
+    torch.manual_seed(0)
+    plain = build("resnet-v1", SMALL)  # a config saved before the option existed
+    assert plain.config == ResNetConfig(channels=8, blocks=1, global_context=False)
+    wide = build("resnet-v1", {"channels": 8, "blocks": 1, "global_context": True})
+    extra = set(wide.state_dict()) - set(plain.state_dict())
+    assert extra == {"context.weight", "context.bias"} and set(plain.state_dict()) < set(wide.state_dict())
+    copy = build(wide.arch_id, wide.config_json())
+    copy.load_state_dict(wide.state_dict())
+    obs = observe(initial_state(generate_maps(2, seed=5))).player(0)
+    assert torch.equal(wide(obs).logits, copy(obs).logits)

@@ -59,7 +59,8 @@ class TrainConfig:
         past_every: updates between snapshots of the policy added to the ``past`` pool.
         past_pool: snapshots kept in that pool (the oldest leave first).
     Network:
-        arch, channels, blocks: the policy network (``networks.build``).
+        arch, channels, blocks, global_context: the policy network (``networks.build``;
+            ``global_context``: the move head also sees board-wide pooled features).
     Optimisation:
         lr: Adam learning rate; lr_final: the rate reached at the end of the time or update budget
             (linear decay; equal to ``lr`` for a constant rate).
@@ -119,6 +120,7 @@ class TrainConfig:
     arch: str = "resnet-v1"
     channels: int = 32
     blocks: int = 3
+    global_context: bool = False
 
     lr: float = 1e-3
     lr_final: float = 1e-3
@@ -219,7 +221,7 @@ class TrainConfig:
         return self.teacher_coef
 
     def network_config(self) -> dict[str, Any]:
-        return {"channels": self.channels, "blocks": self.blocks}
+        return {"channels": self.channels, "blocks": self.blocks, "global_context": self.global_context}
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)

@@ -21,6 +21,7 @@ one, never a part. Only rank 0 writes.
 from __future__ import annotations
 
 import io
+import json
 import time
 from collections.abc import Mapping
 from typing import Any
@@ -35,7 +36,7 @@ from generals_rl.services.replay.client import Trajectories
 from generals_rl.storage.interfaces import BlobStore
 from generals_rl.training.config import TrainConfig
 from generals_rl.training.losses import LossWeights, actor_critic_loss
-from generals_rl.training.networks import PolicyNetwork, bf16_supported
+from generals_rl.training.networks import CONFIGS, PolicyNetwork, bf16_supported
 
 BUCKET = "checkpoints"
 CHECKPOINT_FORMAT = 1
@@ -188,9 +189,7 @@ class Learner:
         }
 
     def load_state_dict(self, state: Mapping[str, Any]) -> None:
-        if state.get("arch_id") != self.network.arch_id or state.get("network_config") != (
-            self.network.config_json()
-        ):
+        if not self._same_network(state.get("arch_id"), state.get("network_config")):
             raise ValueError(
                 f"the checkpoint holds {state.get('arch_id')} {state.get('network_config')}, "
                 f"the learner trains {self.network.arch_id} {self.network.config_json()}"
@@ -198,6 +197,16 @@ class Learner:
         self.network.load_state_dict(state["network"])
         self.optimizer.load_state_dict(state["optimizer"])
         self.step = int(state["step"])
+
+    def _same_network(self, arch_id: Any, config_json: Any) -> bool:
+        """The checkpoint's architecture and config are the learner's (configs compared as values,
+        so a config saved before a field with a default existed still matches)."""
+        if arch_id != self.network.arch_id or not isinstance(config_json, str):
+            return False
+        try:
+            return bool(CONFIGS[arch_id](**json.loads(config_json)) == self.network.config)
+        except (TypeError, ValueError):
+            return False
 
     def checkpoint(
         self, store: BlobStore, run: str, extra: Mapping[str, Any] | None = None, keep: int = 3

@@ -132,10 +132,16 @@ def masked_logits(logits: Tensor, mask: Tensor) -> Tensor:
 
 @dataclass(frozen=True)
 class ResNetConfig:
-    """A residual tower: ``blocks`` 3x3 residual blocks of ``channels`` channels."""
+    """A residual tower: ``blocks`` 3x3 residual blocks of ``channels`` channels.
+
+    ``global_context``: the move head also sees the board-wide pooled features (added to every
+    tile as a learned per-channel bias), so a move can depend on what lies beyond the tower's
+    receptive field (2 * blocks + 1 tiles each way), such as whether this is the largest army.
+    """
 
     channels: int = 64
     blocks: int = 6
+    global_context: bool = False
 
     def __post_init__(self) -> None:
         if not 1 <= self.channels <= 1024 or not 0 <= self.blocks <= 64:
@@ -173,12 +179,15 @@ class ResNetPolicy(PolicyNetwork):
         self.pooled = nn.Sequential(nn.Linear(2 * c, c), nn.ReLU())
         self.pass_logit = nn.Linear(c, 1)
         self.value = nn.Linear(c, 1)
+        self.context = nn.Linear(c, c) if config.global_context else None
 
     def forward(self, obs: Observation) -> PolicyOutput:
         x = self.tower(self.stem(features(obs)))
         n = x.shape[0]
-        moves = self.moves(x).flatten(1)  # (N, 8 * H * W), half-major then direction then tile
         pooled = self.pooled(torch.cat([x.mean(dim=(2, 3)), x.amax(dim=(2, 3))], dim=1))
+        if self.context is not None:
+            x = F.relu(x + self.context(pooled).view(n, -1, 1, 1))
+        moves = self.moves(x).flatten(1)  # (N, 8 * H * W), half-major then direction then tile
         logits = torch.cat([self.pass_logit(pooled), moves], dim=1)
         return PolicyOutput(logits=masked_logits(logits, obs.action_mask), value=self.value(pooled).view(n))
 
