@@ -8,8 +8,8 @@ import torch
 from generals_rl.agents import make_agent
 from generals_rl.agents.arena import play_games
 from generals_rl.agents.neural import NeuralAgent
-from generals_rl.game import EngineConfig, MapConfig, generate_maps, initial_state, observe, step
-from generals_rl.training.networks import NUM_FEATURES, ResNetConfig, build, features
+from generals_rl.game import EngineConfig, MapConfig, Maps, generate_maps, initial_state, observe, step
+from generals_rl.training.networks import NUM_FEATURES, ResNetConfig, build, distance_planes, features
 
 SMALL = '{"channels": 8, "blocks": 1}'
 
@@ -89,3 +89,24 @@ def test_global_context_is_an_option_that_old_configs_go_without() -> None:
     copy.load_state_dict(wide.state_dict())
     obs = observe(initial_state(generate_maps(2, seed=5))).player(0)
     assert torch.equal(wide(obs).logits, copy(obs).logits)
+
+
+def test_distance_planes_count_walking_steps_around_mountains() -> None:
+    # Player 0 owns the left column and the bottom row up to column 2; the mountains force the
+    # walk from its general at (0, 0) down and around to the first tile it does not own, (1, 2).
+    # Player 1 owns (1, 2) as well: the only enemy tile in sight.
+    state = initial_state(Maps.from_string("A#...\n.#.#.\n...#B"))
+    for r, c, who in ((1, 0, 0), (2, 0, 0), (2, 1, 0), (2, 2, 0), (1, 2, 1)):
+        state.owner[0, r, c] = who
+        state.armies[0, r, c] = 1
+    obs = observe(state).player(0)
+    distance = distance_planes(obs)[0] * (3 + 5)  # back to steps
+    to_take, to_enemy = distance[0], distance[1]
+    walk = {(0, 0): 5.0, (1, 0): 4.0, (2, 0): 3.0, (2, 1): 2.0, (2, 2): 1.0, (1, 2): 0.0}
+    for (r, c), steps in walk.items():
+        assert float(to_take[r, c]) == pytest.approx(steps), (r, c)
+        assert float(to_enemy[r, c]) == pytest.approx(steps), (r, c)
+    assert float(to_take[0, 2]) == 0.0 and float(to_enemy[0, 2]) == pytest.approx(1.0)
+    assert float(to_take[0, 1]) == pytest.approx(8.0)  # a mountain: never reached, "far"
+    net = build("resnet-v1", {"channels": 8, "blocks": 1, "distance_features": True})
+    assert net(obs).logits.shape == obs.action_mask.shape

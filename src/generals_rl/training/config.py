@@ -59,8 +59,10 @@ class TrainConfig:
         past_every: updates between snapshots of the policy added to the ``past`` pool.
         past_pool: snapshots kept in that pool (the oldest leave first).
     Network:
-        arch, channels, blocks, global_context: the policy network (``networks.build``;
-            ``global_context``: the move head also sees board-wide pooled features).
+        arch, channels, blocks, global_context, distance_features: the policy network
+            (``networks.build``; ``global_context``: the move head also sees board-wide pooled
+            features; ``distance_features``: walking distances to the nearest land to take and
+            the nearest enemy as input planes).
     Optimisation:
         lr: Adam learning rate; lr_final: the rate reached at the end of the time or update budget
             (linear decay; equal to ``lr`` for a constant rate).
@@ -121,6 +123,7 @@ class TrainConfig:
     channels: int = 32
     blocks: int = 3
     global_context: bool = False
+    distance_features: bool = False
 
     lr: float = 1e-3
     lr_final: float = 1e-3
@@ -221,7 +224,12 @@ class TrainConfig:
         return self.teacher_coef
 
     def network_config(self) -> dict[str, Any]:
-        return {"channels": self.channels, "blocks": self.blocks, "global_context": self.global_context}
+        return {
+            "channels": self.channels,
+            "blocks": self.blocks,
+            "global_context": self.global_context,
+            "distance_features": self.distance_features,
+        }
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)

@@ -14,7 +14,9 @@ Input features (``features``), computed from the observation alone:
     log1p(army) on mine / ally / enemy / neutral tiles (4 planes), the 9 boolean planes, and
     broadcast scalars: tick / 1000, (tick mod 50) / 50, and log1p of the player's land and army
     and of the largest and total land and army of the others (6) — 21 planes in all, whatever the
-    number of players.
+    number of players. With ``distance_features`` two more planes (``distance_planes``): the
+    walking distance from each tile to the nearest tile the player does not own and to the nearest
+    visible enemy tile, which a tower of a few 3x3 convolutions cannot measure beyond its reach.
 """
 
 from __future__ import annotations
@@ -61,6 +63,34 @@ def features(obs: Observation) -> Tensor:
     n, _, h, w = planes.shape
     broadcast = summary.view(n, -1, 1, 1).expand(n, summary.shape[1], h, w)
     return torch.cat([army_planes, planes, broadcast], dim=1)
+
+
+DISTANCE_PLANES = 2
+
+
+@torch.no_grad()
+def distance_planes(obs: Observation) -> Tensor:
+    """float32 (N, 2, H, W): the walking distance (4-neighbour steps over tiles that are neither
+    mountains nor fogged obstacles) from each tile to the nearest passable tile the player does not
+    own, and to the nearest visible enemy tile, divided by H + W; 1 where none can be reached."""
+    planes = obs.planes
+    blocked = planes[:, PLANE["mountain"]] | planes[:, PLANE["obstacle_in_fog"]]
+    targets = torch.stack([~planes[:, PLANE["mine"]] & ~blocked, planes[:, PLANE["enemy"]]], dim=1)
+    h, w = targets.shape[-2:]
+    far = float(h + w)
+    distance = torch.where(targets, 0.0, far)
+    passable = (~blocked).unsqueeze(1).expand_as(distance)
+    for step in range(h + w):
+        nearest = distance.clone()  # the smallest distance among each tile and its 4 neighbours
+        torch.minimum(nearest[..., 1:, :], distance[..., :-1, :], out=nearest[..., 1:, :])
+        torch.minimum(nearest[..., :-1, :], distance[..., 1:, :], out=nearest[..., :-1, :])
+        torch.minimum(nearest[..., :, 1:], distance[..., :, :-1], out=nearest[..., :, 1:])
+        torch.minimum(nearest[..., :, :-1], distance[..., :, 1:], out=nearest[..., :, :-1])
+        relaxed = torch.where(passable, torch.minimum(distance, nearest + 1.0), distance)
+        if step % 4 == 3 and torch.equal(relaxed, distance):
+            break
+        distance = relaxed
+    return (distance / far).clamp(max=1.0)
 
 
 @dataclass(frozen=True)
@@ -137,11 +167,14 @@ class ResNetConfig:
     ``global_context``: the move head also sees the board-wide pooled features (added to every
     tile as a learned per-channel bias), so a move can depend on what lies beyond the tower's
     receptive field (2 * blocks + 1 tiles each way), such as whether this is the largest army.
+    ``distance_features``: the input also holds ``distance_planes`` (which way the nearest land to
+    take and the nearest enemy lie, however far).
     """
 
     channels: int = 64
     blocks: int = 6
     global_context: bool = False
+    distance_features: bool = False
 
     def __post_init__(self) -> None:
         if not 1 <= self.channels <= 1024 or not 0 <= self.blocks <= 64:
@@ -173,7 +206,8 @@ class ResNetPolicy(PolicyNetwork):
         config = config or ResNetConfig()
         super().__init__(config)
         c = config.channels
-        self.stem = nn.Sequential(nn.Conv2d(NUM_FEATURES, c, 3, padding=1), nn.GroupNorm(1, c), nn.ReLU())
+        inputs = NUM_FEATURES + (DISTANCE_PLANES if config.distance_features else 0)
+        self.stem = nn.Sequential(nn.Conv2d(inputs, c, 3, padding=1), nn.GroupNorm(1, c), nn.ReLU())
         self.tower = nn.Sequential(*[_Residual(c) for _ in range(config.blocks)])
         self.moves = nn.Conv2d(c, MOVE_PLANES, 1)
         self.pooled = nn.Sequential(nn.Linear(2 * c, c), nn.ReLU())
@@ -182,7 +216,10 @@ class ResNetPolicy(PolicyNetwork):
         self.context = nn.Linear(c, c) if config.global_context else None
 
     def forward(self, obs: Observation) -> PolicyOutput:
-        x = self.tower(self.stem(features(obs)))
+        x = features(obs)
+        if self.config.distance_features:
+            x = torch.cat([x, distance_planes(obs)], dim=1)
+        x = self.tower(self.stem(x))
         n = x.shape[0]
         pooled = self.pooled(torch.cat([x.mean(dim=(2, 3)), x.amax(dim=(2, 3))], dim=1))
         if self.context is not None:
