@@ -158,8 +158,16 @@ def table_config(config: TrainConfig, options: RemoteOptions) -> TableConfig:
     )
 
 
+CORE_INTERNAL = "Internal error from Core"
+"""The message of an INTERNAL status made by the client's own gRPC core, not by a server: a stream
+whose peer died under it (seen when a Replay Service was killed mid-stream while its actor was
+stopped). An outage, unlike an INTERNAL a servicer returns."""
+
+
 def retryable(error: BaseException) -> bool:
-    return isinstance(error, ServiceError) and error.code in RETRYABLE
+    if not isinstance(error, ServiceError):
+        return False
+    return error.code in RETRYABLE or (error.code is grpc.StatusCode.INTERNAL and str(error) == CORE_INTERNAL)
 
 
 async def retry(
