@@ -22,9 +22,16 @@ from generals_rl.training.rollout import RolloutCollector
 from generals_rl.training.serial import evaluate, train
 
 # float32: bf16 gradients summed over differently split batches (DDP vs one process) differ by
-# more than the 1e-4 these tests compare at.
+# more than the 1e-4 these tests compare at. The plain network: configs saved before its options.
 TINY = TrainConfig(
-    channels=8, blocks=1, minibatch=0, lr=3e-3, normalize_advantages=False, mixed_precision=False
+    channels=8,
+    blocks=1,
+    global_context=False,
+    distance_features=False,
+    minibatch=0,
+    lr=3e-3,
+    normalize_advantages=False,
+    mixed_precision=False,
 )
 
 
@@ -110,6 +117,14 @@ def test_checkpoints_keep_only_the_newest(tmp_path: Path) -> None:
         learner.update(batch)
         learner.checkpoint(store, "run", keep=2)
     assert store.list(BUCKET, "run/ckpt-") == ["run/ckpt-0000000003.pt", "run/ckpt-0000000004.pt"]
+
+
+def test_the_curriculum_leads_up_to_the_run_maps_and_skips_sides_not_below_them() -> None:
+    config = dataclasses.replace(TINY, curriculum_sides=(12, 16, 20), curriculum_updates=10, map_side=0)
+    assert [config.stage_side(u) for u in (0, 9, 10, 19, 20, 1000)] == [12, 12, 16, 16, 0, 0]  # 20 > 18
+    small = dataclasses.replace(config, map_side=6)
+    assert [small.stage_side(u) for u in (0, 25)] == [6, 6]
+    assert [dataclasses.replace(config, map_side=14).stage_side(u) for u in (0, 10)] == [12, 14]
 
 
 def test_kickstarting_teaches_the_teachers_moves_with_a_decaying_weight() -> None:

@@ -37,7 +37,10 @@ PAST = "past"
 @dataclass(frozen=True)
 class TrainConfig:
     """A training run's settings. Units: updates are optimizer steps, seconds are training time
-    (collection and updates; evaluation is not counted).
+    (collection and updates; evaluation is not counted). The defaults are the recipe measured in
+    ``docs/training-results.md`` on a 2-core CPU: a small network that sees distances and the whole
+    board, a 12 -> 16 -> generals.io map curriculum, kickstarted by the ``expander`` bot, trained
+    against ``random``, ``expander`` and itself with land-share shaping.
 
     Run:
         seed: seeds maps, sampling and the network's initial weights.
@@ -48,7 +51,8 @@ class TrainConfig:
     Games:
         map_side: 0 for generals.io-like 1v1 maps (``MapConfig.generalsio_1v1()``, sides 18-23),
             else square maps of that side (``MapConfig.with_side``).
-        curriculum_sides: square map sides played first, one stage each, before ``map_side``.
+        curriculum_sides: square map sides played first, one stage each, before ``map_side``
+            (sides not smaller than the run's maps are skipped: with ``map_side=6`` it plays 6x6).
         curriculum_updates: updates per curriculum stage.
         max_ticks: training games end in a draw at this tick.
         games: B, games played at once in one engine batch.
@@ -110,23 +114,23 @@ class TrainConfig:
     total_updates: int = 0
 
     map_side: int = 0
-    curriculum_sides: tuple[int, ...] = ()
-    curriculum_updates: int = 0
-    max_ticks: int = 1000
-    games: int = 128
+    curriculum_sides: tuple[int, ...] = (12, 16)
+    curriculum_updates: int = 250
+    max_ticks: int = 2000
+    games: int = 64
     unroll: int = 32
-    opponents: tuple[tuple[str, float], ...] = ((SELF, 0.5), ("random", 0.25), ("expander", 0.25))
+    opponents: tuple[tuple[str, float], ...] = (("random", 0.5), ("expander", 0.25), (SELF, 0.25))
     past_every: int = 50
     past_pool: int = 8
 
     arch: str = "resnet-v1"
-    channels: int = 32
-    blocks: int = 3
-    global_context: bool = False
-    distance_features: bool = False
+    channels: int = 16
+    blocks: int = 2
+    global_context: bool = True
+    distance_features: bool = True
 
-    lr: float = 1e-3
-    lr_final: float = 1e-3
+    lr: float = 2e-3
+    lr_final: float = 2e-4
     adam_eps: float = 1e-5
     max_grad_norm: float = 1.0
     epochs: int = 1
@@ -134,22 +138,22 @@ class TrainConfig:
     mixed_precision: bool = True
 
     gamma: float = 0.995
-    vtrace_lambda: float = 1.0
+    vtrace_lambda: float = 0.95
     rho_bar: float = 1.0
     c_bar: float = 1.0
     pg_rho_bar: float = 1.0
     clip_eps: float = 0.2
     value_coef: float = 0.5
-    entropy_coef: float = 0.01
+    entropy_coef: float = 0.001
     normalize_advantages: bool = True
 
-    teacher: str = ""
-    teacher_coef: float = 0.0
-    teacher_decay_updates: int = 0
+    teacher: str = "expander"
+    teacher_coef: float = 1.0
+    teacher_decay_updates: int = 1500
 
     shaping_land: float = 1.0
-    shaping_army: float = 0.5
-    shaping_city: float = 0.5
+    shaping_army: float = 0.0
+    shaping_city: float = 0.0
     shaping_decay_updates: int = 0
 
     eval_every_s: float = 300.0
@@ -187,11 +191,14 @@ class TrainConfig:
     # -- derived settings -------------------------------------------------------------------------
 
     def stage_side(self, update: int) -> int:
-        """The map side played at ``update`` (0: generals.io-like maps)."""
+        """The map side played at ``update`` (0: generals.io-like maps). Curriculum stages only
+        lead up to the run's maps: sides not below them are skipped."""
+        final = self.map_side or self.map_config(0).side[0]
+        sides = [side for side in self.curriculum_sides if side < final]
         if self.curriculum_updates > 0:
             stage = update // self.curriculum_updates
-            if stage < len(self.curriculum_sides):
-                return self.curriculum_sides[stage]
+            if stage < len(sides):
+                return sides[stage]
         return self.map_side
 
     def map_config(self, side: int | None = None) -> MapConfig:
