@@ -24,6 +24,7 @@ import asyncio
 import contextlib
 import dataclasses
 import functools
+import logging
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -49,6 +50,8 @@ from generals_rl.training.rollout import (
     split_games,
     take_rows,
 )
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -119,8 +122,13 @@ class GameServiceRollouts:
     ) -> GameServiceRollouts:
         """Streams for ``config.games`` games on maps of ``side`` (0: generals.io-like) at the
         settings' Game Service."""
-        if config.curriculum_sides:
+        if config.stage_side(0) != config.map_side:  # stages below the run's maps would be played
             raise ValueError("a curriculum of map sizes is played in process only, not via the Game Service")
+        if config.teacher:
+            log.warning(
+                "kickstarting is played in process only: no teacher moves via the Game Service",
+                extra={"teacher": config.teacher},
+            )
         maps = config.map_config(side)
         generator = GeneratorSpec(
             side=maps.side,
