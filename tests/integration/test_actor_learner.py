@@ -344,3 +344,41 @@ def test_a_rollout_too_big_for_one_message_goes_in_several(
             assert await table_inserts(settings) == actor.stats.trajectories_acknowledged
 
     asyncio.run(scenario())
+
+
+def test_actors_kickstart_the_learner_until_the_imitation_weight_is_0_with_memory(tmp_path: Path) -> None:
+    """The distributed run kickstarts like the serial loop: the actor records the teacher's moves
+    and the learner's published versions report the imitation loss until the weight reaches 0;
+    then the actor drops the teacher. The network remembers, so every update also rebuilt the
+    memory from what the Replay Service sent (an update without it fails)."""
+    config = dataclasses.replace(TINY, teacher="expander", teacher_decay_updates=12, memory=True)
+
+    async def scenario() -> None:
+        async with services(tmp_path, "model", "matchmaker", "elo") as (settings, _replay):
+            learner = LearnerLoop(config, settings, OPTIONS)
+            actor = Actor(config, settings, OPTIONS)
+            tasks = [asyncio.create_task(learner.run()), asyncio.create_task(actor.run())]
+
+            def past_the_decay() -> bool:
+                version = actor.version
+                return (
+                    version is not None and version.metadata.training_step >= 16 and actor.stats.rollouts > 2
+                )
+
+            await until(past_the_decay, "the actor on a version trained past the decay", 120)
+            await until(lambda: actor._rollouts.collector.teacher is None, "the teacher dropped")  # type: ignore[union-attr]
+            await actor.stop()
+            await tasks[1]
+            await learner.stop()
+            await tasks[0]
+            async with channel(settings.address("model")) as ch:
+                page = await ModelClient(ch).list_versions(run_id=config.run_name, page_size=100)
+        steps = {
+            v.metadata.training_step: v.metadata.metrics for v in page.versions if v.metadata.training_step
+        }
+        advised = [step for step, metrics in steps.items() if "teacher_loss" in metrics]
+        assert advised and max(advised) < 12, sorted(steps)
+        assert all(0 < steps[step]["teacher_loss"] < 20 for step in advised)
+        assert any(step >= 12 and "teacher_loss" not in metrics for step, metrics in steps.items())
+
+    asyncio.run(scenario())

@@ -102,6 +102,9 @@ async def prioritized_learning(replay: ReplayClient) -> None:
     async for batch in replay.sample("learner", 5, num_batches=2, learner_version=10):
         assert batch.trajectories.armies.shape == (5, 5, 5, 5) and batch.trajectories.planes.dtype == np.bool_
         assert batch.trajectories.extras["values"].shape == (5, 4)
+        assert batch.trajectories.extras["memory"].shape == (5, 5, 5, 5)  # per trajectory
+        stored = {row.tobytes() for chunk in chunks for row in chunk.trajectories.extras["memory"]}
+        assert all(row.tobytes() in stored for row in batch.trajectories.extras["memory"])
         assert batch.table_size == 6 and np.all(batch.importance_weights <= 1.0)
         tensors = batch.trajectories.to_torch()
         assert tensors["actions"].shape == (5, 4) and tensors["extras.values"].dtype.is_floating_point

@@ -7,11 +7,16 @@ from torch import Tensor
 
 from generals_rl.agents.base import Agent
 from generals_rl.game.observations import Observation
+from generals_rl.training.memory import Memory
 from generals_rl.training.networks import PolicyNetwork
 
 
 class NeuralAgent(Agent):
-    """Samples from (or, ``greedy``, takes the mode of) the network's legal-only distribution."""
+    """Samples from (or, ``greedy``, takes the mode of) the network's legal-only distribution.
+
+    A network with memory (``uses_memory``) acts on what this agent has seen in each game so far:
+    ``reset`` forgets the games that ended, and acting on a batch of another shape starts afresh.
+    """
 
     def __init__(
         self,
@@ -26,6 +31,10 @@ class NeuralAgent(Agent):
         self.network = network.to(self.device).eval()
         self.greedy = greedy
         self.name = name  # type: ignore[misc]  # an instance name: which version plays
+        self.memory = Memory()
+
+    def reset(self, games: Tensor | None = None) -> None:
+        self.memory.forget(games)
 
     def act(self, obs: Observation) -> Tensor:
         view = Observation(
@@ -35,5 +44,6 @@ class NeuralAgent(Agent):
             action_mask=obs.action_mask.to(self.device),
         )
         generator = self.generator if self.device.type == "cpu" else None
-        actions, _, _ = self.network.act(view, generator=generator, greedy=self.greedy)
+        memory = self.memory.observe(view) if self.network.uses_memory else None
+        actions, _, _ = self.network.act(view, generator=generator, greedy=self.greedy, memory=memory)
         return actions.to(obs.action_mask.device)

@@ -45,6 +45,7 @@ from typing import Any, Protocol
 import torch
 from prometheus_client import Counter, Gauge
 
+from generals_rl.agents import make_agent
 from generals_rl.agents.neural import NeuralAgent
 from generals_rl.game.generators import MapPool
 from generals_rl.game.rewards import RewardConfig
@@ -350,6 +351,7 @@ class Actor:
         side = self.config.stage_side(step)
         if self._rollouts is not None and side == self._side:
             self._rollouts.reward = self.config.reward_config(step)  # the shaping decays with updates
+            self._end_kickstarting(step)
             return self._rollouts
         network = self.network
         if self._rollouts is not None:
@@ -388,11 +390,21 @@ class Actor:
                 reward=self.config.reward_config(step),
                 seed=self.seed,
                 device=self.device,
+                mixed_precision=self.config.mixed_precision,
+                teacher=make_agent(self.config.teacher, self.seed + 17) if self.config.teacher else None,
+                teacher_slot=bool(self.config.teacher),
             )
             self._rollouts = LocalRollouts(collector)
+            self._end_kickstarting(step)
         self._rollouts.policy_version = self.version.version
         self._rollouts.reward = self.config.reward_config(step)
         return self._rollouts
+
+    def _end_kickstarting(self, step: int) -> None:
+        """Drop the teacher once the imitation weight at the policy's training step is 0: plain RL
+        from then on (the trajectories keep their ``teacher_actions`` slot, -1: no advice)."""
+        if isinstance(self._rollouts, LocalRollouts) and self.config.teacher_weight(step) == 0.0:
+            self._rollouts.collector.teacher = None
 
     def _padding(self) -> tuple[int, int]:
         """Every stage's boards padded to the largest: a Replay table takes one shape."""

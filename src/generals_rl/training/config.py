@@ -63,10 +63,11 @@ class TrainConfig:
         past_every: updates between snapshots of the policy added to the ``past`` pool.
         past_pool: snapshots kept in that pool (the oldest leave first).
     Network:
-        arch, channels, blocks, global_context, distance_features: the policy network
+        arch, channels, blocks, global_context, distance_features, memory: the policy network
             (``networks.build``; ``global_context``: the move head also sees board-wide pooled
             features; ``distance_features``: walking distances to the nearest land to take and
-            the nearest enemy as input planes).
+            the nearest enemy as input planes; ``memory``: what each tile last showed and how
+            long ago, ``training.memory``).
     Optimisation:
         lr: Adam learning rate; lr_final: the rate reached at the end of the time or update budget
             (linear decay; equal to ``lr`` for a constant rate).
@@ -128,6 +129,7 @@ class TrainConfig:
     blocks: int = 2
     global_context: bool = True
     distance_features: bool = True
+    memory: bool = False
 
     lr: float = 2e-3
     lr_final: float = 2e-4
@@ -236,6 +238,7 @@ class TrainConfig:
             "blocks": self.blocks,
             "global_context": self.global_context,
             "distance_features": self.distance_features,
+            "memory": self.memory,
         }
 
     def to_dict(self) -> dict[str, Any]:

@@ -40,6 +40,7 @@ from generals_rl.services.game.client import GameClient, RemoteBatch
 from generals_rl.services.game.domain import BatchSpec, BatchStep, EngineOptions, GeneratorSpec, RewardOptions
 from generals_rl.settings import Settings
 from generals_rl.training.config import SELF, TrainConfig
+from generals_rl.training.memory import Memory
 from generals_rl.training.networks import PolicyNetwork
 from generals_rl.training.remote import Backoff, retry, retryable
 from generals_rl.training.rollout import (
@@ -107,6 +108,7 @@ class GameServiceRollouts:
         self.stopping = stopping
         self.backoff = backoff
         self._opened_reward: RewardConfig | None = None
+        self.memory = Memory()  # of the learner seats, with a network that remembers
 
     @staticmethod
     async def open(
@@ -207,6 +209,7 @@ class GameServiceRollouts:
             )
             stream.batch, stream.obs = batch, _flat(batch.first.observation)
         self._opened_reward = reward
+        self.memory.forget()  # new games
 
     async def rollout(self) -> Rollout:
         """``unroll`` ticks of every game; begins again on new games after an outage."""
@@ -229,10 +232,13 @@ class GameServiceRollouts:
         results = {s.name: Results() for s in self.streams}
         timings = dict.fromkeys(("inference", "opponents", "rpc", "observe"), 0.0)
         view = first
+        memory = self.memory.observe(first) if self.network.uses_memory else None
+        if memory is not None:
+            buffers.extras["memory"] = memory
         for t in range(t_len):
             _write_observation(buffers, t, view)
             clock = time.perf_counter()
-            learner_actions, log_probs, actions = await asyncio.to_thread(self._act, view, timings)
+            learner_actions, log_probs, actions = await asyncio.to_thread(self._act, view, timings, memory)
             timings["inference"] += time.perf_counter() - clock
             clock = time.perf_counter()
             steps = await asyncio.gather(
@@ -254,12 +260,17 @@ class GameServiceRollouts:
                 stream.obs = _flat(answer.observation)
                 start = stop
             view = _cat([take_rows(s.obs, s.learner_rows) for s in self.streams if s.obs is not None])
+            if memory is not None:
+                self.memory.forget(torch.as_tensor(buffers.dones[:, t]))
+                memory = self.memory.observe(view)
             timings["observe"] += time.perf_counter() - clock
         _write_observation(buffers, t_len, view)
         env_steps = sum(s.spec.num_games for s in self.streams) * t_len
         return Rollout(buffers, self.policy_version, env_steps, results, timings)
 
-    def _act(self, view: Observation, timings: dict[str, float]) -> tuple[Tensor, Tensor, list[Tensor]]:
+    def _act(
+        self, view: Observation, timings: dict[str, float], memory: Tensor | None = None
+    ) -> tuple[Tensor, Tensor, list[Tensor]]:
         """The learner's actions and log-probabilities over every stream's learner seats, and
         each stream's (B, S) actions (local opponents included). Runs in a worker thread."""
         device = next(self.network.parameters()).device
@@ -268,7 +279,9 @@ class GameServiceRollouts:
                 *(t.to(device) for t in (view.armies, view.planes, view.scalars, view.action_mask))
             )
         learner_actions, log_probs, _ = self.network.act(
-            view, generator=self.generator if device.type == "cpu" else None
+            view,
+            generator=self.generator if device.type == "cpu" else None,
+            memory=None if memory is None else memory.to(device),
         )
         learner_actions, log_probs = learner_actions.cpu(), log_probs.cpu()
         clock = time.perf_counter()

@@ -36,6 +36,7 @@ from generals_rl.services.replay.client import Trajectories
 from generals_rl.storage.interfaces import BlobStore
 from generals_rl.training.config import TrainConfig
 from generals_rl.training.losses import LossWeights, actor_critic_loss
+from generals_rl.training.memory import unroll_memory
 from generals_rl.training.networks import CONFIGS, PolicyNetwork, bf16_supported
 
 BUCKET = "checkpoints"
@@ -132,14 +133,17 @@ class Learner:
         tensors = self._tensors(batch)
         actions = tensors["actions"]
         n, t = actions.shape
+        steps = Observation(tensors["armies"], tensors["planes"], tensors["scalars"], tensors["action_mask"])
         obs = Observation(
-            armies=tensors["armies"].flatten(0, 1),
-            planes=tensors["planes"].flatten(0, 1),
-            scalars=tensors["scalars"].flatten(0, 1),
-            action_mask=tensors["action_mask"].flatten(0, 1),
+            *(x.flatten(0, 1) for x in (steps.armies, steps.planes, steps.scalars, steps.action_mask))
         )
+        memory = None
+        if self.network.uses_memory:
+            if "extras.memory" not in tensors:
+                raise ValueError("the network remembers, but the experience has no extras['memory']")
+            memory = unroll_memory(tensors["extras.memory"], steps, tensors["dones"]).flatten(0, 1)
         with torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.autocast):
-            out = self.model(obs)
+            out = self.model(obs, memory)
         logits = out.logits.view(n, t + 1, -1)[:, :t]
         values = out.value.view(n, t + 1)
         loss = actor_critic_loss(

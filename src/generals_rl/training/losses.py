@@ -130,10 +130,12 @@ def action_log_probs(logits: Tensor, actions: Tensor) -> Tensor:
 
 def imitation_loss(logits: Tensor, teacher_actions: Tensor) -> Tensor:
     """-mean log pi(b | x) of the teacher's actions ``teacher_actions`` (...,) under ``logits``
-    (..., A); positions where the teacher's action is illegal under the logits' mask are left out."""
-    log_p = action_log_probs(logits, teacher_actions)
-    legal = torch.isfinite(log_p)
-    return -torch.where(legal, log_p, torch.zeros_like(log_p)).sum() / legal.sum().clamp(min=1)
+    (..., A); positions without advice (-1) or where the teacher's action is illegal under the
+    logits' mask are left out."""
+    advised = teacher_actions >= 0
+    log_p = action_log_probs(logits, teacher_actions.clamp(min=0))
+    counted = advised & torch.isfinite(log_p)
+    return -torch.where(counted, log_p, torch.zeros_like(log_p)).sum() / counted.sum().clamp(min=1)
 
 
 @dataclass(frozen=True)
@@ -201,7 +203,9 @@ def actor_critic_loss(
         imitation = imitation_loss(logits, teacher_actions)
         total = total + teacher_coef * imitation
         with torch.no_grad():
-            agreement = (logits.argmax(dim=-1) == teacher_actions).float().mean()
+            advised = teacher_actions >= 0
+            agreed = (logits.argmax(dim=-1) == teacher_actions) & advised
+            agreement = agreed.sum().float() / advised.sum().clamp(min=1)
         teacher = {"teacher_loss": imitation.detach(), "teacher_agreement": agreement}
     with torch.no_grad():
         ratio = torch.exp(target_log_probs - behaviour_log_probs)

@@ -17,6 +17,9 @@ Input features (``features``), computed from the observation alone:
     number of players. With ``distance_features`` two more planes (``distance_planes``): the
     walking distance from each tile to the nearest tile the player does not own and to the nearest
     visible enemy tile, which a tower of a few 3x3 convolutions cannot measure beyond its reach.
+    With ``memory`` five more (``memory.memory_planes``): what was last seen on each tile (enemy
+    land, its army, the enemy general, cities) and how long ago, from the seat's memory state
+    passed to ``forward`` (``training.memory``); without one, only what this observation shows.
 """
 
 from __future__ import annotations
@@ -32,6 +35,7 @@ from torch import Tensor, nn
 from torch.nn import functional as F
 
 from generals_rl.game.observations import PLANE, PLANES, Observation
+from generals_rl.training.memory import MEMORY_PLANES, empty_memory, memory_planes, remember
 
 NUM_FEATURES = 4 + len(PLANES) + 8
 MOVE_PLANES = 8
@@ -114,18 +118,28 @@ class PolicyNetwork(nn.Module):
         super().__init__()
         self.config = config
 
-    def forward(self, obs: Observation) -> PolicyOutput:  # pragma: no cover - abstract
+    def forward(self, obs: Observation, memory: Tensor | None = None) -> PolicyOutput:  # pragma: no cover
         raise NotImplementedError
+
+    @property
+    def uses_memory(self) -> bool:
+        """Whether ``forward`` reads a memory state (``training.memory``): callers that act step
+        after step keep one per seat (``memory.Memory``) and pass it."""
+        return False
 
     def config_json(self) -> str:
         return json.dumps(dataclasses.asdict(self.config), sort_keys=True)
 
     @torch.no_grad()
     def act(
-        self, obs: Observation, generator: torch.Generator | None = None, greedy: bool = False
+        self,
+        obs: Observation,
+        generator: torch.Generator | None = None,
+        greedy: bool = False,
+        memory: Tensor | None = None,
     ) -> tuple[Tensor, Tensor, Tensor]:
         """Actions (N,), their log-probabilities (N,) and values (N,), without gradients."""
-        out = self(obs)
+        out = self(obs, memory)
         if greedy:
             actions = out.logits.argmax(dim=1)
         else:
@@ -169,12 +183,15 @@ class ResNetConfig:
     receptive field (2 * blocks + 1 tiles each way), such as whether this is the largest army.
     ``distance_features``: the input also holds ``distance_planes`` (which way the nearest land to
     take and the nearest enemy lie, however far).
+    ``memory``: the input also holds ``memory.memory_planes`` (what was last seen where, and how
+    long ago), so the policy can go back to enemy land and a general it saw before.
     """
 
     channels: int = 64
     blocks: int = 6
     global_context: bool = False
     distance_features: bool = False
+    memory: bool = False
 
     def __post_init__(self) -> None:
         if not 1 <= self.channels <= 1024 or not 0 <= self.blocks <= 64:
@@ -207,6 +224,7 @@ class ResNetPolicy(PolicyNetwork):
         super().__init__(config)
         c = config.channels
         inputs = NUM_FEATURES + (DISTANCE_PLANES if config.distance_features else 0)
+        inputs += MEMORY_PLANES if config.memory else 0
         self.stem = nn.Sequential(nn.Conv2d(inputs, c, 3, padding=1), nn.GroupNorm(1, c), nn.ReLU())
         self.tower = nn.Sequential(*[_Residual(c) for _ in range(config.blocks)])
         self.moves = nn.Conv2d(c, MOVE_PLANES, 1)
@@ -215,10 +233,19 @@ class ResNetPolicy(PolicyNetwork):
         self.value = nn.Linear(c, 1)
         self.context = nn.Linear(c, c) if config.global_context else None
 
-    def forward(self, obs: Observation) -> PolicyOutput:
+    @property
+    def uses_memory(self) -> bool:
+        return bool(self.config.memory)
+
+    def forward(self, obs: Observation, memory: Tensor | None = None) -> PolicyOutput:
         x = features(obs)
         if self.config.distance_features:
             x = torch.cat([x, distance_planes(obs)], dim=1)
+        if self.config.memory:
+            if memory is None:  # nothing seen before this observation
+                n, h, w = obs.armies.shape
+                memory = remember(empty_memory(n, h, w, obs.armies.device), obs)
+            x = torch.cat([x, memory_planes(memory, obs)], dim=1)
         x = self.tower(self.stem(x))
         n = x.shape[0]
         pooled = self.pooled(torch.cat([x.mean(dim=(2, 3)), x.amax(dim=(2, 3))], dim=1))

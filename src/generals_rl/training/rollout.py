@@ -18,7 +18,13 @@ observation T is the bootstrap observation, and the first observation of the nex
 
 With a ``teacher`` (an ``Agent``, kickstarting), the teacher also chooses a move in every
 learner position; it never plays, but its choices travel with the trajectories as
-``extras["teacher_actions"]`` (N, T) for the learner's imitation loss.
+``extras["teacher_actions"]`` (N, T) for the learner's imitation loss. With ``teacher_slot``
+the trajectories carry ``teacher_actions`` even once the teacher is gone (``teacher = None`` when
+kickstarting ends), as -1 (no advice): a Replay table keeps one signature for the whole run.
+
+With a network that remembers (``uses_memory``), the collector keeps each learner seat's memory
+(``training.memory``) and the trajectories carry the memory at their first step as
+``extras["memory"]`` (N, 5, H, W), from which the learner rebuilds every step's memory.
 
 Only 1v1 maps are supported: one learner seat against one opponent seat per game.
 """
@@ -40,6 +46,7 @@ from generals_rl.game.rewards import RewardConfig, rewards
 from generals_rl.game.state import GameState
 from generals_rl.services.replay.client import Trajectories
 from generals_rl.training.config import SELF
+from generals_rl.training.memory import Memory
 from generals_rl.training.networks import PolicyNetwork, autocast
 
 
@@ -135,6 +142,7 @@ class RolloutCollector:
         mixed_precision: act under bf16 autocast where the device runs bf16 natively
             (``networks.autocast``; the learner must use the same setting for ratios of 1).
         teacher: an agent whose move in each learner position is recorded (kickstarting).
+        teacher_slot: record ``teacher_actions`` (-1: no advice) even while there is no teacher.
     """
 
     def __init__(
@@ -153,10 +161,12 @@ class RolloutCollector:
         policy_version: int = 0,
         mixed_precision: bool = True,
         teacher: Agent | None = None,
+        teacher_slot: bool = False,
     ) -> None:
         self.network = network
         self.mixed_precision = mixed_precision
         self.teacher = teacher
+        self.teacher_slot = teacher_slot
         self.policy_version = policy_version
         self.unroll = unroll
         self.maps = maps
@@ -182,6 +192,7 @@ class RolloutCollector:
         for agent in [*self.agents.values(), *([teacher] if teacher is not None else [])]:
             agent.reset()
         self._obs = observe(self.state).flatten_players()
+        self.memory = Memory()
 
     def _group(self, name: str, start: int, stop: int) -> _Group:
         games = torch.arange(start, stop, device=self.device)
@@ -206,15 +217,18 @@ class RolloutCollector:
         n, t_len, b = self.num_trajectories, self.unroll, self.games
         first = take_rows(self._obs, self.learner_rows)
         buffers = _empty_trajectories(first, n, t_len)
-        teacher_actions = torch.zeros((n, t_len), dtype=torch.int64, device=self.device)
+        teacher_actions = torch.full((n, t_len), -1, dtype=torch.int64, device=self.device)
         results = {g.name: Results() for g in self.groups}
         timings = dict.fromkeys(("observe", "inference", "opponents", "engine", "restart"), 0.0)
         view = first
+        memory = self.memory.observe(view) if self.network.uses_memory else None
+        if memory is not None:
+            buffers.extras["memory"] = memory
         for t in range(t_len):
             _write_observation(buffers, t, view)
             clock = time.perf_counter()
             with autocast(self.device, self.mixed_precision):
-                actions, log_probs, _ = self.network.act(view, generator=self.generator)
+                actions, log_probs, _ = self.network.act(view, generator=self.generator, memory=memory)
             timings["inference"] += time.perf_counter() - clock
             clock = time.perf_counter()
             if self.teacher is not None:
@@ -249,9 +263,12 @@ class RolloutCollector:
             clock = time.perf_counter()
             self._obs = observe(self.state).flatten_players()
             view = take_rows(self._obs, self.learner_rows)
+            if memory is not None:
+                self.memory.forget(done)
+                memory = self.memory.observe(view)
             timings["observe"] += time.perf_counter() - clock
         _write_observation(buffers, t_len, view)
-        if self.teacher is not None:
+        if self.teacher_slot or self.teacher is not None:
             buffers.extras["teacher_actions"] = teacher_actions
         return Rollout(buffers, self.policy_version, b * t_len, results, timings)
 

@@ -40,21 +40,24 @@ MAX_BATCH = 4096
 
 
 class _Shapes:
-    """N, found from the first tensor, and checks of the leading (N, steps) of the others."""
+    """N, found from the first tensor, and checks of the leading (N, steps) of the others (only
+    the leading N where ``steps`` is None)."""
 
     def __init__(self, unroll_length: int) -> None:
         self.unroll = unroll_length
         self.n: int | None = None
         self.first = ""
 
-    def leading(self, tensor: WireTensor | None, name: str, steps: int, *, required: bool = True) -> None:
+    def leading(
+        self, tensor: WireTensor | None, name: str, steps: int | None, *, required: bool = True
+    ) -> None:
         if tensor is None:
             if required:
                 raise InvalidArgument(f"{name}: missing")
             return
         dims = tuple(tensor.shape)
-        if len(dims) < 2:
-            raise InvalidArgument(f"{name}: shape {dims} must start with (N, {steps})")
+        if len(dims) < (1 if steps is None else 2):
+            raise InvalidArgument(f"{name}: shape {dims} must start with (N, {steps or '...'})")
         if self.n is None:
             if dims[0] < 1:
                 raise InvalidArgument(f"{name}: N = {dims[0]} trajectories, at least 1 needed")
@@ -63,7 +66,7 @@ class _Shapes:
             raise InvalidArgument(
                 f"{name}: N = {dims[0]} trajectories, but {self.first} has {self.n} (N must agree)"
             )
-        if dims[1] != steps:
+        if steps is not None and dims[1] != steps:
             what = "T + 1" if steps == self.unroll + 1 else "T"
             raise InvalidArgument(
                 f"{name}: {dims[1]} steps, but the table's unroll_length T = {self.unroll} needs "
@@ -119,7 +122,7 @@ def item_batch(record: WireRecord, unroll_length: int) -> ItemBatch:
                 f"trajectories.extras: a name is 1..{MAX_EXTRA_NAME} printable characters, got {key!r}"
             )
         tensor = t.extras[key]
-        shapes.leading(tensor, f"trajectories.extras[{key!r}]", unroll_length)
+        shapes.leading(tensor, f"trajectories.extras[{key!r}]", None)  # per step or per trajectory
         _check(tensor, f"trajectories.extras[{key!r}]", None, None)
         named.append((f"extras.{key}", tensor))
     signature: Signature = tuple(

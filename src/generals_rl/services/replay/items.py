@@ -191,8 +191,11 @@ def concat(batches: Sequence[ItemBatch]) -> ItemBatch:
 
 
 def check_unroll(table: str, signature: Signature, unroll_length: int) -> None:
-    """``InvalidArgument`` unless observations have T + 1 steps and every other field T."""
+    """``InvalidArgument`` unless observations have T + 1 steps and every other field T (extras
+    may also be per trajectory, of any shape)."""
     for spec in signature:
+        if spec.name.startswith("extras."):
+            continue
         steps = unroll_length + 1 if spec.name.startswith("observations.") else unroll_length
         if not spec.shape or spec.shape[0] != steps:
             raise InvalidArgument(

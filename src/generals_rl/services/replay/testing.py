@@ -36,8 +36,9 @@ def synthetic(
         dones=dones,
         truncated=dones & (rng.random((n, steps)) < 0.5),
     )
-    if extras:
+    if extras:  # one per step, one per trajectory (a memory state at the first step)
         out.extras["values"] = rng.standard_normal((n, steps), dtype=np.float32)
+        out.extras["memory"] = rng.integers(-1, 300, (n, 5, h, w), dtype=np.int32)
     return out
 
 

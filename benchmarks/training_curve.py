@@ -1,0 +1,170 @@
+"""Win rate against training time of ``grl train`` from scratch, as JSON lines (issue 5's goals).
+
+Runs ``grl train --no-evaluate`` (every service, one learner, the actors, on a fresh data folder)
+for ``--seconds`` of wall-clock time, then, with training stopped, plays the version that was the
+latest at every ``--every`` seconds against each bot in ``--opponents``: ``--games`` games each on
+generals.io-like 1v1 maps (``MapConfig.generalsio_1v1``), half in each seat, 2000 ticks (a draw
+counts as not won), with a 95% Wilson interval. The clock starts when ``grl train`` is launched,
+so service start-up counts as training time; evaluation does not (it runs afterwards, so it takes
+no CPU from training).
+
+    python benchmarks/training_curve.py                                   # 15 min, against random
+    python benchmarks/training_curve.py --seconds 3600 --every 600 --opponents random,expander
+    python benchmarks/training_curve.py --seconds 60 --every 30 --games 20 --set map_side=8
+
+One line per point: ``{"figure": "win_rate", "opponent", "train_s", "version", "wins", "draws",
+"games", "win_rate", "low", "high"}``; first a ``{"figure": "run", ...}`` line with the settings
+and the load average (``os.getloadavg``) before and after training.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC
+from pathlib import Path
+
+from rich.progress import Progress
+
+from generals_rl.game.generators import MapConfig
+from generals_rl.services.model.api import LocalModelRegistry
+from generals_rl.services.model.config import ModelServiceConfig
+from generals_rl.services.model.core import ModelCore
+from generals_rl.services.model.domain import Selector, VersionInfo
+from generals_rl.stats import wilson_interval
+from generals_rl.storage import open_blobs, open_sql
+from generals_rl.training.serial import evaluate
+
+
+def _made(version: VersionInfo) -> float:
+    """When ``version`` was published, in seconds since the epoch (stored times are UTC)."""
+    assert version.created_at is not None
+    made = version.created_at
+    return (made if made.tzinfo else made.replace(tzinfo=UTC)).timestamp()
+
+
+def _emit(record: dict[str, object]) -> None:
+    print(json.dumps(record), flush=True)
+
+
+def _train(data_dir: Path, run: str, seconds: float, overrides: list[str], actors: int | None) -> float:
+    """Run ``grl train`` for ``seconds``; the wall-clock time it started at."""
+    command = [sys.executable, "-m", "generals_rl.cli.main", "train", "--run", run]
+    command += ["--data-dir", str(data_dir)]
+    command += ["--no-evaluate", "--no-gateway", "--no-dashboard", "--set", f"time_budget_s={seconds}"]
+    command += [f"--set={item}" for item in overrides]
+    if actors is not None:
+        command += ["--actors", str(actors)]
+    log = data_dir / "train.out"
+    started = time.time()
+    with log.open("w") as out:
+        code = subprocess.call(command, stdout=out, stderr=subprocess.STDOUT)
+    if code != 0:
+        sys.exit(f"grl train exited with {code}; its output is in {log}")
+    return started
+
+
+async def _versions(data_dir: Path, run: str) -> list[VersionInfo]:
+    database, blobs = open_sql(f"sqlite:///{data_dir / 'grl.db'}"), open_blobs(f"file://{data_dir / 'blobs'}")
+    try:
+        registry = LocalModelRegistry(ModelCore(database, blobs, ModelServiceConfig.from_env()))
+        versions: list[VersionInfo] = []
+        token = ""
+        while True:
+            page = await registry.list_versions(state="accepted", run_id=run, page_size=500, page_token=token)
+            versions += [v for v in page.versions if v.created_at is not None]
+            if not (token := page.next_page_token):
+                return sorted(versions, key=lambda v: v.version)
+    finally:
+        database.close()
+        blobs.close()
+
+
+async def _network(data_dir: Path, version: int):  # type: ignore[no-untyped-def]
+    database, blobs = open_sql(f"sqlite:///{data_dir / 'grl.db'}"), open_blobs(f"file://{data_dir / 'blobs'}")
+    try:
+        registry = LocalModelRegistry(ModelCore(database, blobs, ModelServiceConfig.from_env()))
+        fetched = await registry.fetch(Selector(version=version))
+        assert fetched is not None
+        return fetched[1]
+    finally:
+        database.close()
+        blobs.close()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--seconds", type=float, default=900.0, help="training time (wall clock)")
+    parser.add_argument("--every", type=float, default=180.0, help="seconds between evaluated points")
+    parser.add_argument("--games", type=int, default=200, help="evaluation games per point and bot")
+    parser.add_argument("--opponents", default="random", help="comma-separated bots")
+    parser.add_argument("--actors", type=int, default=None, help="grl train --actors")
+    parser.add_argument("--seed", type=int, default=12345, help="seed of the evaluation maps")
+    parser.add_argument("--data-dir", type=Path, default=None, help="[default: a temporary folder]")
+    parser.add_argument("--set", dest="overrides", action="append", default=[], help="grl train --set")
+    args = parser.parse_args()
+    data_dir = args.data_dir or Path(tempfile.mkdtemp(prefix="grl-curve-"))
+    data_dir.mkdir(parents=True, exist_ok=True)
+    run = "curve"
+    load_before = os.getloadavg()
+    started = _train(data_dir, run, args.seconds, args.overrides, args.actors)
+    load_after = os.getloadavg()
+    _emit(
+        {
+            "figure": "run",
+            "seconds": args.seconds,
+            "overrides": args.overrides,
+            "actors": args.actors,
+            "cpus": os.cpu_count(),
+            "load_before": [round(x, 2) for x in load_before],
+            "load_after": [round(x, 2) for x in load_after],
+            "data_dir": str(data_dir),
+        }
+    )
+    versions = asyncio.run(_versions(data_dir, run))
+    if not versions:
+        sys.exit(f"grl train published no version; see {data_dir / 'train.out'}")
+    points = []
+    at = args.every
+    while at <= args.seconds + 1e-6:
+        ready = [v for v in versions if _made(v) - started <= at]
+        if ready:
+            points.append((at, ready[-1]))
+        at += args.every
+    opponents = [name for name in args.opponents.split(",") if name]
+    maps = MapConfig.generalsio_1v1()
+    with Progress(transient=True) as progress:
+        task = progress.add_task("evaluating", total=len(points) * len(opponents) * args.games)
+        for at, info in points:
+            network = asyncio.run(_network(data_dir, info.version))
+            for opponent in opponents:
+                result = evaluate(network, opponent, args.games, maps, seed=args.seed)
+                low, high = wilson_interval(result.wins, result.games)
+                _emit(
+                    {
+                        "figure": "win_rate",
+                        "opponent": opponent,
+                        "train_s": at,
+                        "version": info.version,
+                        "version_age_s": round(at - (_made(info) - started), 1),
+                        "training_step": info.metadata.training_step,
+                        "wins": result.wins,
+                        "draws": result.draws,
+                        "games": result.games,
+                        "win_rate": round(result.win_rate, 4),
+                        "low": round(low, 4),
+                        "high": round(high, 4),
+                        "mean_ticks": round(result.mean_ticks, 1),
+                    }
+                )
+                progress.advance(task, args.games)
+
+
+if __name__ == "__main__":
+    main()
