@@ -5,8 +5,13 @@ left for the gateway, and a second run resumes from the first one's checkpoint."
 from __future__ import annotations
 
 import asyncio
+import multiprocessing
+import os
+import signal
 import socket
+import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 from rich.console import Console
@@ -111,3 +116,29 @@ def test_bad_training_settings_are_refused_before_anything_starts(
     assert result.exit_code == 2
     assert message in " ".join(result.output.split())
     assert not (tmp_path / "grl.db").exists()  # nothing was started
+
+
+def _ended_on_its_own(started: Any, stopped: Any) -> None:
+    """A child whose run ends on its own budget, then gets the parent's late SIGTERM."""
+    from generals_rl.training.train import _until_sigterm
+
+    async def run() -> None:
+        return None
+
+    async def stop() -> None:
+        stopped.set()
+
+    asyncio.run(_until_sigterm(run, stop))
+    started.set()
+    time.sleep(2.0)
+
+
+def test_a_stop_asked_as_a_child_ends_on_its_own_budget_is_not_a_death_by_signal() -> None:
+    context = multiprocessing.get_context("spawn")
+    started, stopped = context.Event(), context.Event()
+    child = context.Process(target=_ended_on_its_own, args=(started, stopped))
+    child.start()
+    assert started.wait(30)
+    os.kill(child.pid, signal.SIGTERM)  # type: ignore[arg-type]
+    child.join(10)
+    assert child.exitcode == 0 and not stopped.is_set()

@@ -149,10 +149,16 @@ def _child_entry(
 
 
 async def _until_sigterm(run: Callable[[], Awaitable[None]], stop: Callable[[], Awaitable[None]]) -> None:
-    """Run ``run()``; SIGTERM calls ``stop()`` (which lets ``run`` finish its step and return)."""
+    """Run ``run()``; SIGTERM calls ``stop()`` (which lets ``run`` finish its step and return).
+    A SIGTERM after ``run`` returned (it ended on its own budget as the parent asked it to stop)
+    finds nothing left to stop and is ignored, not the default death by signal."""
     loop = asyncio.get_running_loop()
     loop.add_signal_handler(signal.SIGTERM, lambda: asyncio.ensure_future(stop()))
-    await run()
+    try:
+        await run()
+    finally:
+        loop.remove_signal_handler(signal.SIGTERM)  # else closing the loop restores the default
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
 
 
 def learner_main(config: TrainConfig, settings: Settings, options: RemoteOptions, index: int) -> None:
