@@ -11,6 +11,7 @@ no CPU from training).
     python benchmarks/training_curve.py                                   # 15 min, against random
     python benchmarks/training_curve.py --seconds 3600 --every 600 --opponents random,expander
     python benchmarks/training_curve.py --seconds 60 --every 30 --games 20 --set map_side=8
+    python benchmarks/training_curve.py --data-dir D --evaluate-only --opponents expander   # again
 
 One line per point: ``{"figure": "win_rate", "opponent", "train_s", "version", "wins", "draws",
 "games", "win_rate", "low", "high"}``; first a ``{"figure": "run", ...}`` line with the settings
@@ -63,6 +64,7 @@ def _train(data_dir: Path, run: str, seconds: float, overrides: list[str], actor
         command += ["--actors", str(actors)]
     log = data_dir / "train.out"
     started = time.time()
+    (data_dir / "started").write_text(f"{started}\n")  # for --evaluate-only
     with log.open("w") as out:
         code = subprocess.call(command, stdout=out, stderr=subprocess.STDOUT)
     if code != 0:
@@ -108,12 +110,18 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=12345, help="seed of the evaluation maps")
     parser.add_argument("--data-dir", type=Path, default=None, help="[default: a temporary folder]")
     parser.add_argument("--set", dest="overrides", action="append", default=[], help="grl train --set")
+    parser.add_argument(
+        "--evaluate-only", action="store_true", help="evaluate the run already in --data-dir (no training)"
+    )
     args = parser.parse_args()
     data_dir = args.data_dir or Path(tempfile.mkdtemp(prefix="grl-curve-"))
     data_dir.mkdir(parents=True, exist_ok=True)
     run = "curve"
     load_before = os.getloadavg()
-    started = _train(data_dir, run, args.seconds, args.overrides, args.actors)
+    if args.evaluate_only:
+        started = float((data_dir / "started").read_text())
+    else:
+        started = _train(data_dir, run, args.seconds, args.overrides, args.actors)
     load_after = os.getloadavg()
     _emit(
         {
@@ -125,6 +133,7 @@ def main() -> None:
             "load_before": [round(x, 2) for x in load_before],
             "load_after": [round(x, 2) for x in load_after],
             "data_dir": str(data_dir),
+            "evaluate_only": args.evaluate_only,
         }
     )
     versions = asyncio.run(_versions(data_dir, run))
