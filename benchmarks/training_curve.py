@@ -28,18 +28,17 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from datetime import UTC
 from pathlib import Path
 
 from rich.progress import Progress
 
+from generals_rl.cli.model import _registry
 from generals_rl.game.generators import MapConfig
-from generals_rl.services.model.api import LocalModelRegistry
-from generals_rl.services.model.config import ModelServiceConfig
-from generals_rl.services.model.core import ModelCore
 from generals_rl.services.model.domain import Selector, VersionInfo
 from generals_rl.stats import wilson_interval
-from generals_rl.storage import open_blobs, open_sql
+from generals_rl.training.networks import PolicyNetwork
 from generals_rl.training.serial import evaluate
 
 
@@ -72,32 +71,30 @@ def _train(data_dir: Path, run: str, seconds: float, overrides: list[str], actor
     return started
 
 
-async def _versions(data_dir: Path, run: str) -> list[VersionInfo]:
-    database, blobs = open_sql(f"sqlite:///{data_dir / 'grl.db'}"), open_blobs(f"file://{data_dir / 'blobs'}")
-    try:
-        registry = LocalModelRegistry(ModelCore(database, blobs, ModelServiceConfig.from_env()))
+Pick = Callable[[list[VersionInfo]], list[int]]
+
+
+async def _versions_and_networks(
+    data_dir: Path, run: str, pick: Pick
+) -> tuple[list[VersionInfo], dict[int, PolicyNetwork]]:
+    """The run's accepted versions (oldest first) and the networks of those ``pick`` names, from
+    the run's local registry (``grl model``'s)."""
+    os.environ["GRL_DATA_DIR"] = str(data_dir)
+    async with _registry(None) as registry:
         versions: list[VersionInfo] = []
         token = ""
         while True:
             page = await registry.list_versions(state="accepted", run_id=run, page_size=500, page_token=token)
             versions += [v for v in page.versions if v.created_at is not None]
             if not (token := page.next_page_token):
-                return sorted(versions, key=lambda v: v.version)
-    finally:
-        database.close()
-        blobs.close()
-
-
-async def _network(data_dir: Path, version: int):  # type: ignore[no-untyped-def]
-    database, blobs = open_sql(f"sqlite:///{data_dir / 'grl.db'}"), open_blobs(f"file://{data_dir / 'blobs'}")
-    try:
-        registry = LocalModelRegistry(ModelCore(database, blobs, ModelServiceConfig.from_env()))
-        fetched = await registry.fetch(Selector(version=version))
-        assert fetched is not None
-        return fetched[1]
-    finally:
-        database.close()
-        blobs.close()
+                break
+        versions.sort(key=lambda v: v.version)
+        networks = {}
+        for number in pick(versions):
+            fetched = await registry.fetch(Selector(version=number))
+            assert fetched is not None
+            networks[number] = fetched[1]
+        return versions, networks
 
 
 def main() -> None:
@@ -136,22 +133,27 @@ def main() -> None:
             "evaluate_only": args.evaluate_only,
         }
     )
-    versions = asyncio.run(_versions(data_dir, run))
+    points: list[tuple[float, VersionInfo]] = []
+
+    def pick(versions: list[VersionInfo]) -> list[int]:
+        """The version latest at every ``--every`` seconds."""
+        at = args.every
+        while at <= args.seconds + 1e-6:
+            ready = [v for v in versions if _made(v) - started <= at]
+            if ready:
+                points.append((at, ready[-1]))
+            at += args.every
+        return sorted({info.version for _, info in points})
+
+    versions, networks = asyncio.run(_versions_and_networks(data_dir, run, pick))
     if not versions:
         sys.exit(f"grl train published no version; see {data_dir / 'train.out'}")
-    points = []
-    at = args.every
-    while at <= args.seconds + 1e-6:
-        ready = [v for v in versions if _made(v) - started <= at]
-        if ready:
-            points.append((at, ready[-1]))
-        at += args.every
     opponents = [name for name in args.opponents.split(",") if name]
     maps = MapConfig.generalsio_1v1()
     with Progress(transient=True) as progress:
         task = progress.add_task("evaluating", total=len(points) * len(opponents) * args.games)
         for at, info in points:
-            network = asyncio.run(_network(data_dir, info.version))
+            network = networks[info.version]
             for opponent in opponents:
                 result = evaluate(network, opponent, args.games, maps, seed=args.seed)
                 low, high = wilson_interval(result.wins, result.games)

@@ -141,10 +141,10 @@ class SlowPolicy(ResNetPolicy):
         super().__init__(ResNetConfig(channels=4, blocks=0))
         self.batches: list[int] = []
 
-    def forward(self, obs: Observation) -> PolicyOutput:
+    def forward(self, obs: Observation, memory: torch.Tensor | None = None) -> PolicyOutput:
         self.batches.append(int(obs.armies.shape[0]))
         time.sleep(0.01)
-        return super().forward(obs)
+        return super().forward(obs, memory)
 
 
 def test_hosted_model_seats_act_in_one_batch_and_yield_to_other_games() -> None:

@@ -143,7 +143,7 @@ class Learner:
                 raise ValueError("the network remembers, but the experience has no extras['memory']")
             memory = unroll_memory(tensors["extras.memory"], steps, tensors["dones"]).flatten(0, 1)
         with torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.autocast):
-            out = self.model(obs) if memory is None else self.model(obs, memory)
+            out = self.model(obs, memory)
         logits = out.logits.view(n, t + 1, -1)[:, :t]
         values = out.value.view(n, t + 1)
         loss = actor_critic_loss(

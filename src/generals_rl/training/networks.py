@@ -139,7 +139,7 @@ class PolicyNetwork(nn.Module):
         memory: Tensor | None = None,
     ) -> tuple[Tensor, Tensor, Tensor]:
         """Actions (N,), their log-probabilities (N,) and values (N,), without gradients."""
-        out = self(obs) if memory is None else self(obs, memory)  # networks without memory take obs alone
+        out = self(obs, memory)
         if greedy:
             actions = out.logits.argmax(dim=1)
         else:
