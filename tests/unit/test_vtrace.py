@@ -147,3 +147,8 @@ def test_imitation_loss_is_the_teachers_negative_log_likelihood_over_legal_moves
     assert float(kick.total - plain.total) == pytest.approx(0.5 * expected, abs=1e-6)
     assert float(off.total) == float(plain.total) and "teacher_loss" not in off.metrics
     assert float(kick.metrics["teacher_agreement"]) == 0.5  # argmax 2 = teacher 2; 0 != 1
+    # Experience recorded after the actors dropped the teacher (-1: no advice) adds nothing and
+    # reports no imitation figures, rather than a loss of 0 that reads as a perfect imitation.
+    unadvised = torch.full_like(teacher, -1)
+    none = actor_critic_loss(logits, *args, dones, LossWeights(), teacher_actions=unadvised, teacher_coef=0.5)
+    assert float(none.total) == float(plain.total) and "teacher_loss" not in none.metrics

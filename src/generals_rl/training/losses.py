@@ -206,7 +206,8 @@ def actor_critic_loss(
             advised = teacher_actions >= 0
             agreed = (logits.argmax(dim=-1) == teacher_actions) & advised
             agreement = agreed.sum().float() / advised.sum().clamp(min=1)
-        teacher = {"teacher_loss": imitation.detach(), "teacher_agreement": agreement}
+        if advised.any():  # a batch recorded after the actors dropped the teacher has no advice
+            teacher = {"teacher_loss": imitation.detach(), "teacher_agreement": agreement}
     with torch.no_grad():
         ratio = torch.exp(target_log_probs - behaviour_log_probs)
         metrics = {
