@@ -203,12 +203,44 @@ def test_a_restarted_learner_resumes_and_actors_play_through_the_game_service(tm
     asyncio.run(scenario())
 
 
+@pytest.mark.parametrize("sampling", ["queue", "uniform"])
+def test_the_learner_trains_on_a_queue_by_default_or_on_a_uniform_replay_buffer(
+    tmp_path: Path, sampling: str
+) -> None:
+    """As a queue (IMPALA's), each trajectory is trained on once, the oldest first, and leaves the
+    table when sampled; as a replay buffer, trajectories stay and any of them may be drawn."""
+    options = dataclasses.replace(OPTIONS, sampling=sampling)
+
+    async def scenario() -> None:
+        async with services(tmp_path, "model", "matchmaker", "elo") as (settings, _replay):
+            learner = LearnerLoop(TINY, settings, options)
+            actor = Actor(TINY, settings, options)
+            tasks = [asyncio.create_task(learner.run()), asyncio.create_task(actor.run())]
+            await until(lambda: learner.stats.updates >= 6, "six updates")
+            await actor.stop()
+            await tasks[1]
+            await learner.stop()
+            await tasks[0]
+            async with channel(settings.address("replay")) as ch:
+                stats = await ReplayClient(ch).stats(options.table)
+        # a stream's batches beyond the learner's last update were sampled too
+        assert stats.samples >= learner.stats.samples >= 6 * TINY.minibatch
+        assert stats.size == stats.inserts - stats.removed
+        if sampling == "queue":
+            assert stats.removed == stats.samples, stats  # trained on once, then gone
+        else:
+            assert stats.removed == 0 and stats.size == stats.inserts > 0, stats
+
+    asyncio.run(scenario())
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [
         (["actor", "--set", "games=0"], "games must be at least 1"),
         (["actor", "--set", "nonsense=1"], "unknown training setting 'nonsense'"),
         (["learner", "--publish-every", "0"], "publish_every must be at least 1"),
+        (["actor", "--sampling", "lifo"], "sampling must be one of queue, uniform, got 'lifo'"),
         (["learner", "--config", "/no/such/file.toml"], "no/such/file.toml"),
         (["actor", "--replay", "nowhere"], "host:port"),
     ],

@@ -32,6 +32,9 @@ SET = typer.Option([], "--set", help="a training setting, key=value (repeatable)
 REPLAY = typer.Option(None, "--replay", help="host:port of the Replay Service [default: $GRL_REPLAY_ADDR]")
 MODEL = typer.Option(None, "--model", help="host:port of the Model Service [default: $GRL_MODEL_ADDR]")
 TABLE = typer.Option("trajectories", "--table", help="the Replay table (created when missing)")
+SAMPLING = typer.Option(
+    "queue", "--sampling", help="the table's sampling: queue (oldest first, each once) or uniform"
+)
 METRICS = typer.Option(None, "--metrics-port", help="serve Prometheus /metrics on this port")
 LOG_FORMAT = typer.Option(None, "--log-format", help="console or json [default: $GRL_LOG_FORMAT]")
 
@@ -100,6 +103,7 @@ def actor(
         None, "--game", help="host:port of the Game Service [default: $GRL_GAME_ADDR]"
     ),
     table: str = TABLE,
+    sampling: str = SAMPLING,
     actor_id: str = typer.Option(
         "", "--actor-id", help="its name in logs and metrics [default: a random one]"
     ),
@@ -115,6 +119,7 @@ def actor(
     train = train_config(config, set_)
     options = remote_options(
         table=table,
+        sampling=sampling,
         actor_id=actor_id,
         refresh_s=refresh_s,
         max_pending=max_pending,

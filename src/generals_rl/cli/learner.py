@@ -21,6 +21,7 @@ from generals_rl.cli.actor import (
     METRICS,
     MODEL,
     REPLAY,
+    SAMPLING,
     SET,
     TABLE,
     remote_options,
@@ -36,6 +37,7 @@ def learner(
     replay: str | None = REPLAY,
     model: str | None = MODEL,
     table: str = TABLE,
+    sampling: str = SAMPLING,
     batch_size: int = typer.Option(0, "--batch-size", help="trajectories per update [default: minibatch]"),
     publish_every: int = typer.Option(20, "--publish-every", help="updates between published versions"),
     metrics_port: int | None = METRICS,
@@ -45,7 +47,9 @@ def learner(
     from generals_rl.training.learner_loop import LearnerLoop
 
     train = train_config(config, set_)
-    options = remote_options(table=table, batch_size=batch_size, publish_every=publish_every)
+    options = remote_options(
+        table=table, sampling=sampling, batch_size=batch_size, publish_every=publish_every
+    )
     settings = service_settings({"replay": replay, "model": model}, log_format, metrics_port)
     worker = LearnerLoop(train, settings, options)
     run_until_signal("learner", settings, worker.run, worker.stop)

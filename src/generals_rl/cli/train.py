@@ -29,6 +29,9 @@ def train(
     actors: int | None = typer.Option(None, min=1, help="actor processes [default: half the cores, 1 to 8]"),
     fused: bool = typer.Option(False, "--fused", help="engine, inference and learning in one process"),
     publish_every: int = typer.Option(20, min=1, help="learner updates between published versions"),
+    sampling: str = typer.Option(
+        "queue", help="how the learner draws experience: queue (oldest first, each once) or uniform"
+    ),
     evaluate: bool = typer.Option(True, "--evaluate/--no-evaluate", help="run the evaluation loop"),
     eval_games: int = typer.Option(40, min=0, help="evaluation games against each bot per version"),
     gateway: bool = typer.Option(True, "--gateway/--no-gateway", help="serve the web UI (port 8080)"),
@@ -50,7 +53,7 @@ def train(
         layout = TrainLayout(
             actors=actors, fused=fused, evaluate=evaluate, gateway=gateway, dashboard=dashboard
         )
-        options = RemoteOptions(publish_every=publish_every)
+        options = RemoteOptions(publish_every=publish_every, sampling=sampling)
         evaluation = EvaluationConfig(map_side=cfg.map_side, seed=cfg.seed, bot_games=eval_games)
     except (ValueError, OSError) as error:
         raise typer.BadParameter(str(error)) from None

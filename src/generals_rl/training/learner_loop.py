@@ -12,8 +12,11 @@ The loop:
   optimizer, step, and the last version published), the Replay table (created when missing);
   rank 0 publishes the starting weights unless that step was published already, so actors have a
   policy at once.
-- SAMPLE: one GetExperienceBatch stream of ``batch_size`` trajectories per batch; a stream cut by
-  an outage (or waiting longer than ``sample_timeout_s`` for data) is reopened with backoff.
+- SAMPLE: GetExperienceBatch streams of ``batch_size`` trajectories per batch, each asking for
+  the batches up to the next publication: the next stream then tells the table the new version
+  (for its lag statistics) without dropping batches the server already sent (from a queue table,
+  dropped batches would be experience lost). A stream cut by an outage (or waiting longer than
+  ``sample_timeout_s`` for data) is reopened with backoff.
 - UPDATE: ``Learner.update`` on each batch in a worker thread (the event loop keeps receiving the
   next batch and publishing). Under ``torch.distributed`` (torchrun's RANK / WORLD_SIZE /
   MASTER_ADDR / MASTER_PORT; the process group is initialized here when it is not yet) every rank
@@ -35,6 +38,7 @@ from __future__ import annotations
 import asyncio
 import collections
 import contextlib
+import enum
 import logging
 import os
 import time
@@ -48,7 +52,7 @@ import torch.distributed as dist
 from prometheus_client import Counter, Gauge
 
 from generals_rl.services.common.channels import channel
-from generals_rl.services.common.errors import NotFound, ServiceError, Unavailable
+from generals_rl.services.common.errors import NotFound, ServiceError
 from generals_rl.services.model.client import ModelClient
 from generals_rl.services.replay.client import ReplayClient, SampledBatch
 from generals_rl.settings import Settings
@@ -80,6 +84,15 @@ VERSION = Gauge("grl_learner_published_version", "The last version published.", 
 LAG = Gauge("grl_learner_sampled_lag_versions", "Mean policy lag of the last batch, in versions.", ["rank"])
 RETRIES = Counter("grl_learner_retries", "Calls retried after a service outage.", ["rank", "call"])
 SECONDS = Counter("grl_learner_seconds", "Seconds spent, by phase.", ["rank", "phase"])
+
+
+class Ended(enum.Enum):
+    """The mark of a sample stream that sent all the batches it was asked for."""
+
+    ENDED = "ended"
+
+
+ENDED = Ended.ENDED
 
 
 @dataclass
@@ -185,19 +198,18 @@ class LearnerLoop:
 
     async def _train(self, learner: Learner, store: BlobStore, train_s: float) -> float:
         started, last_log, samples_at_log = time.monotonic() - train_s, time.monotonic(), 0
-        batches, stream_version = None, self.version
+        batches = None
         delays, failing = self.options.backoff.delays(), False  # grows while sampling keeps failing
         try:
             while True:
-                # SAMPLE: the next batch, or None when stopping; a new stream for each version
-                # published, so that the table's lag statistics know the learner's version
-                if batches is not None and stream_version != self.version:
-                    await _close(batches)
-                    batches = None
+                # SAMPLE: the next batch, or None when stopping; a stream ends at a publication
                 if batches is None:
-                    batches, stream_version = self._sample_stream(), self.version
+                    batches = self._sample_stream(learner.step)
                 try:
                     batch = await self._next(batches)
+                    if batch is ENDED:
+                        batches = None
+                        continue
                 except ServiceError as error:
                     await _close(batches)
                     batches = None
@@ -238,18 +250,19 @@ class LearnerLoop:
             if batches is not None:
                 await _close(batches)
 
-    def _sample_stream(self) -> Any:
+    def _sample_stream(self, step: int) -> Any:
         return aiter(
             self.replay.sample(
                 self.table.name,
                 self.batch_size,
+                num_batches=self.options.publish_every - step % self.options.publish_every,
                 timeout_s=self.options.sample_timeout_s,
                 learner_version=self.version,
             )
         )
 
-    async def _next(self, batches: Any) -> SampledBatch | None:
-        """The stream's next batch, or None once ``stop`` was asked."""
+    async def _next(self, batches: Any) -> SampledBatch | Ended | None:
+        """The stream's next batch, ``ENDED`` after its last one, or None once ``stop`` was asked."""
         clock = time.perf_counter()
         getting = asyncio.ensure_future(anext(batches))
         stopping = asyncio.ensure_future(self._stopping.wait())
@@ -266,7 +279,7 @@ class LearnerLoop:
         try:
             return getting.result()
         except StopAsyncIteration:
-            raise Unavailable("the sample stream ended early") from None
+            return ENDED
 
     def _update(
         self, learner: Learner, batch: SampledBatch | None, stop: bool, lr: float

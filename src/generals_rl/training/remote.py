@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 import random
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
@@ -71,6 +72,9 @@ class Backoff:
             yield draw.uniform(0.0, cap)
             cap = min(self.max_s, cap * self.multiplier)
 
+SAMPLINGS = ("queue", "uniform")
+"""How learners draw from the run's Replay table (``RemoteOptions.sampling``)."""
+
 
 @dataclass(frozen=True)
 class RemoteOptions:
@@ -78,6 +82,11 @@ class RemoteOptions:
 
     Replay table (created by whoever comes first, the same config from every side):
         table: its name.
+        sampling: ``queue`` (the default, as IMPALA's queue: the oldest trajectory first, removed
+            once sampled ``ceil(samples_per_insert)`` times, so the learner trains on the freshest
+            experience the rate limiter lets through, each trajectory as often as the serial loop
+            does) or ``uniform`` (a replay buffer: any stored trajectory, the oldest leaving at
+            capacity; older experience, more reuse).
         table_items: its capacity in trajectories (the oldest leave first).
         samples_per_insert: times each trajectory is sampled on average (the rate limiter holds
             actors back when learners lag, and learners when actors do); None: ``epochs``.
@@ -103,6 +112,7 @@ class RemoteOptions:
     """
 
     table: str = "trajectories"
+    sampling: str = "queue"
     table_items: int = 2048
     samples_per_insert: float | None = None
     buffer_batches: int = 8
@@ -130,6 +140,8 @@ class RemoteOptions:
         for name in ("refresh_s", "drain_s", "sample_timeout_s", "log_every_s", "rpc_timeout_s"):
             if not getattr(self, name) > 0:
                 raise ValueError(f"{name} must be > 0, got {getattr(self, name)}")
+        if self.sampling not in SAMPLINGS:
+            raise ValueError(f"sampling must be one of {', '.join(SAMPLINGS)}, got {self.sampling!r}")
         if self.batch_size < 0:
             raise ValueError(f"batch_size must be >= 0, got {self.batch_size}")
         if self.samples_per_insert is not None and self.samples_per_insert < 0:
@@ -140,14 +152,19 @@ class RemoteOptions:
 
 
 def table_config(config: TrainConfig, options: RemoteOptions) -> TableConfig:
-    """The Replay table of a run: uniform sampling, the oldest trajectories leaving at capacity,
-    T = ``unroll``, a samples-per-insert rate limiter sized by the learner's batch."""
+    """The Replay table of a run: ``options.sampling``'s sampler and remover, the oldest
+    trajectories leaving at capacity, T = ``unroll``, a samples-per-insert rate limiter sized by
+    the learner's batch."""
     batch = options.learner_batch(config)
     ratio = float(config.epochs) if options.samples_per_insert is None else options.samples_per_insert
+    if options.sampling == "queue":
+        sampler, remover = SamplerConfig("fifo"), RemoverConfig("max_times_sampled", max(1, math.ceil(ratio)))
+    else:
+        sampler, remover = SamplerConfig("uniform"), RemoverConfig("fifo")
     return TableConfig(
         options.table,
-        sampler=SamplerConfig("uniform"),
-        remover=RemoverConfig("fifo"),
+        sampler=sampler,
+        remover=remover,
         max_items=options.table_items,
         unroll_length=config.unroll,
         rate_limiter=RateLimiterConfig(
