@@ -203,10 +203,8 @@ def test_a_restarted_learner_resumes_and_actors_play_through_the_game_service(tm
     asyncio.run(scenario())
 
 
-@pytest.mark.parametrize("sampling", ["queue", "uniform"])
-def test_the_learner_trains_on_a_queue_by_default_or_on_a_uniform_replay_buffer(
-    tmp_path: Path, sampling: str
-) -> None:
+@pytest.mark.parametrize("sampling", ["uniform", "queue"])
+def test_the_learner_trains_on_a_uniform_replay_buffer_or_on_a_queue(tmp_path: Path, sampling: str) -> None:
     """As a queue (IMPALA's), each trajectory is trained on once, the oldest first, and leaves the
     table when sampled; as a replay buffer, trajectories stay and any of them may be drawn."""
     options = dataclasses.replace(OPTIONS, sampling=sampling)
@@ -240,7 +238,7 @@ def test_the_learner_trains_on_a_queue_by_default_or_on_a_uniform_replay_buffer(
         (["actor", "--set", "games=0"], "games must be at least 1"),
         (["actor", "--set", "nonsense=1"], "unknown training setting 'nonsense'"),
         (["learner", "--publish-every", "0"], "publish_every must be at least 1"),
-        (["actor", "--sampling", "lifo"], "sampling must be one of queue, uniform, got 'lifo'"),
+        (["actor", "--sampling", "lifo"], "sampling must be one of uniform, queue, got 'lifo'"),
         (["learner", "--config", "/no/such/file.toml"], "no/such/file.toml"),
         (["actor", "--replay", "nowhere"], "host:port"),
     ],

@@ -33,7 +33,9 @@ REPLAY = typer.Option(None, "--replay", help="host:port of the Replay Service [d
 MODEL = typer.Option(None, "--model", help="host:port of the Model Service [default: $GRL_MODEL_ADDR]")
 TABLE = typer.Option("trajectories", "--table", help="the Replay table (created when missing)")
 SAMPLING = typer.Option(
-    "queue", "--sampling", help="the table's sampling: queue (oldest first, each once) or uniform"
+    "uniform",
+    "--sampling",
+    help="the table's sampling: uniform (a replay buffer) or queue (oldest first, each once)",
 )
 METRICS = typer.Option(None, "--metrics-port", help="serve Prometheus /metrics on this port")
 LOG_FORMAT = typer.Option(None, "--log-format", help="console or json [default: $GRL_LOG_FORMAT]")

@@ -30,7 +30,8 @@ def train(
     fused: bool = typer.Option(False, "--fused", help="engine, inference and learning in one process"),
     publish_every: int = typer.Option(20, min=1, help="learner updates between published versions"),
     sampling: str = typer.Option(
-        "queue", help="how the learner draws experience: queue (oldest first, each once) or uniform"
+        "uniform",
+        help="how the learner draws experience: uniform (a replay buffer) or queue (oldest first, each once)",
     ),
     evaluate: bool = typer.Option(True, "--evaluate/--no-evaluate", help="run the evaluation loop"),
     eval_games: int = typer.Option(40, min=0, help="evaluation games against each bot per version"),

@@ -72,7 +72,8 @@ class Backoff:
             yield draw.uniform(0.0, cap)
             cap = min(self.max_s, cap * self.multiplier)
 
-SAMPLINGS = ("queue", "uniform")
+
+SAMPLINGS = ("uniform", "queue")
 """How learners draw from the run's Replay table (``RemoteOptions.sampling``)."""
 
 
@@ -82,11 +83,12 @@ class RemoteOptions:
 
     Replay table (created by whoever comes first, the same config from every side):
         table: its name.
-        sampling: ``queue`` (the default, as IMPALA's queue: the oldest trajectory first, removed
-            once sampled ``ceil(samples_per_insert)`` times, so the learner trains on the freshest
-            experience the rate limiter lets through, each trajectory as often as the serial loop
-            does) or ``uniform`` (a replay buffer: any stored trajectory, the oldest leaving at
-            capacity; older experience, more reuse).
+        sampling: ``uniform`` (the default, a replay buffer: any stored trajectory, the oldest
+            leaving at capacity) or ``queue`` (as IMPALA's: the oldest trajectory first, removed
+            once sampled ``ceil(samples_per_insert)`` times, so the learner trains on each
+            trajectory as often as the serial loop does, in the order it was played). On this
+            project's 60-minute CPU run the queue learned less against ``expander``
+            (docs/training-results.md).
         table_items: its capacity in trajectories (the oldest leave first).
         samples_per_insert: times each trajectory is sampled on average (the rate limiter holds
             actors back when learners lag, and learners when actors do); None: ``epochs``.
@@ -112,7 +114,7 @@ class RemoteOptions:
     """
 
     table: str = "trajectories"
-    sampling: str = "queue"
+    sampling: str = "uniform"
     table_items: int = 2048
     samples_per_insert: float | None = None
     buffer_batches: int = 8
