@@ -221,6 +221,9 @@ def test_a_watcher_that_stops_reading_does_not_hold_the_game_back(gw: ThreadedGa
             call = game_pb2_grpc.GameServiceStub(ch).WatchGame(
                 game_pb2.WatchGameRequest(game_id=info.game_id)
             )
+            # a pending game sends no frame: give the stream time to reach the server before the
+            # first tick (started at once, the bots had played 50 ticks when it subscribed)
+            await asyncio.sleep(0.5)
             await start(games, info)
             first = await call.read()  # then nothing is read while the game plays
 
