@@ -121,6 +121,23 @@ async def services(tmp_path: Path, *names: str) -> AsyncIterator[tuple[Settings,
             await replay.close()
 
 
+@contextlib.asynccontextmanager
+async def training(
+    config: TrainConfig, settings: Settings, options: RemoteOptions
+) -> AsyncIterator[tuple[LearnerLoop, Actor]]:
+    """A learner and an actor running; on leaving, the actor stops (sending what it played), then
+    the learner."""
+    learner, actor = LearnerLoop(config, settings, options), Actor(config, settings, options)
+    tasks = [asyncio.create_task(learner.run()), asyncio.create_task(actor.run())]
+    try:
+        yield learner, actor
+    finally:
+        await actor.stop()
+        await tasks[1]
+        await learner.stop()
+        await tasks[0]
+
+
 async def table_inserts(settings: Settings) -> int:
     async with channel(settings.address("replay")) as ch:
         return (await ReplayClient(ch).stats(OPTIONS.table)).inserts
@@ -211,14 +228,8 @@ def test_the_learner_trains_on_a_uniform_replay_buffer_or_on_a_queue(tmp_path: P
 
     async def scenario() -> None:
         async with services(tmp_path, "model", "matchmaker", "elo") as (settings, _replay):
-            learner = LearnerLoop(TINY, settings, options)
-            actor = Actor(TINY, settings, options)
-            tasks = [asyncio.create_task(learner.run()), asyncio.create_task(actor.run())]
-            await until(lambda: learner.stats.updates >= 6, "six updates")
-            await actor.stop()
-            await tasks[1]
-            await learner.stop()
-            await tasks[0]
+            async with training(TINY, settings, options) as (learner, _actor):
+                await until(lambda: learner.stats.updates >= 6, "six updates")
             async with channel(settings.address("replay")) as ch:
                 stats = await ReplayClient(ch).stats(options.table)
         # a stream's batches beyond the learner's last update were sampled too
@@ -307,17 +318,11 @@ def test_stop_during_a_rollout_still_sends_that_rollout(tmp_path: Path) -> None:
 
     async def scenario() -> None:
         async with services(tmp_path, "model", "matchmaker", "elo") as (settings, _replay):
-            learner = LearnerLoop(TINY, settings, OPTIONS)
-            actor = Actor(TINY, settings, OPTIONS)
-            tasks = [asyncio.create_task(learner.run()), asyncio.create_task(actor.run())]
-            await until(lambda: actor.stats.chunks_acknowledged >= 2, "two acknowledged rollouts")
-            acked = actor.stats.chunks_acknowledged
-            await until(lambda: actor.stats.rollouts == acked and not actor._pending, "an empty outbox")
-            await asyncio.sleep(0.01)  # the next rollout is being played: stop in its middle
-            await actor.stop()
-            await tasks[1]
-            await learner.stop()
-            await tasks[0]
+            async with training(TINY, settings, OPTIONS) as (_learner, actor):
+                await until(lambda: actor.stats.chunks_acknowledged >= 2, "two acknowledged rollouts")
+                acked = actor.stats.chunks_acknowledged
+                await until(lambda: actor.stats.rollouts == acked and not actor._pending, "an empty outbox")
+                await asyncio.sleep(0.01)  # the next rollout is being played: stop in its middle
             assert actor.stats.rollouts == actor.stats.chunks_acknowledged, (
                 f"{actor.stats.rollouts} rollouts, {actor.stats.chunks_acknowledged} acknowledged"
             )
@@ -360,14 +365,8 @@ def test_a_rollout_too_big_for_one_message_goes_in_several(
 
     async def scenario() -> None:
         async with services(tmp_path, "model", "matchmaker", "elo") as (settings, _replay):
-            learner = LearnerLoop(TINY, settings, OPTIONS)
-            actor = Actor(TINY, settings, OPTIONS)
-            tasks = [asyncio.create_task(learner.run()), asyncio.create_task(actor.run())]
-            await until(lambda: actor.stats.rollouts >= 2, "two rollouts")
-            await actor.stop()
-            await tasks[1]
-            await learner.stop()
-            await tasks[0]
+            async with training(TINY, settings, OPTIONS) as (_learner, actor):
+                await until(lambda: actor.stats.rollouts >= 2, "two rollouts")
             assert actor.stats.chunks_acknowledged == actor.stats.trajectories_acknowledged
             assert actor.stats.chunks_acknowledged > actor.stats.rollouts
             assert actor.stats.duplicates == 0
@@ -385,22 +384,18 @@ def test_actors_kickstart_the_learner_until_the_imitation_weight_is_0_with_memor
 
     async def scenario() -> None:
         async with services(tmp_path, "model", "matchmaker", "elo") as (settings, _replay):
-            learner = LearnerLoop(config, settings, OPTIONS)
-            actor = Actor(config, settings, OPTIONS)
-            tasks = [asyncio.create_task(learner.run()), asyncio.create_task(actor.run())]
+            async with training(config, settings, OPTIONS) as (_learner, actor):
 
-            def past_the_decay() -> bool:
-                version = actor.version
-                return (
-                    version is not None and version.metadata.training_step >= 16 and actor.stats.rollouts > 2
-                )
+                def past_the_decay() -> bool:
+                    version = actor.version
+                    return (
+                        version is not None
+                        and version.metadata.training_step >= 16
+                        and actor.stats.rollouts > 2
+                    )
 
-            await until(past_the_decay, "the actor on a version trained past the decay", 120)
-            await until(lambda: actor._rollouts.collector.teacher is None, "the teacher dropped")  # type: ignore[union-attr]
-            await actor.stop()
-            await tasks[1]
-            await learner.stop()
-            await tasks[0]
+                await until(past_the_decay, "the actor on a version trained past the decay", 120)
+                await until(lambda: actor._rollouts.collector.teacher is None, "the teacher dropped")  # type: ignore[union-attr]
             async with channel(settings.address("model")) as ch:
                 page = await ModelClient(ch).list_versions(run_id=config.run_name, page_size=100)
         steps = {

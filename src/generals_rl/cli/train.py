@@ -11,6 +11,7 @@ from pathlib import Path
 import typer
 from rich.console import Console
 
+from generals_rl.cli.actor import SAMPLING
 from generals_rl.settings import Settings
 from generals_rl.training.config import TrainConfig, parse_overrides
 from generals_rl.training.evaluation import EvaluationConfig
@@ -29,10 +30,7 @@ def train(
     actors: int | None = typer.Option(None, min=1, help="actor processes [default: half the cores, 1 to 8]"),
     fused: bool = typer.Option(False, "--fused", help="engine, inference and learning in one process"),
     publish_every: int = typer.Option(20, min=1, help="learner updates between published versions"),
-    sampling: str = typer.Option(
-        "uniform",
-        help="how the learner draws experience: uniform (a replay buffer) or queue (oldest first, each once)",
-    ),
+    sampling: str = SAMPLING,
     evaluate: bool = typer.Option(True, "--evaluate/--no-evaluate", help="run the evaluation loop"),
     eval_games: int = typer.Option(40, min=0, help="evaluation games against each bot per version"),
     gateway: bool = typer.Option(True, "--gateway/--no-gateway", help="serve the web UI (port 8080)"),
