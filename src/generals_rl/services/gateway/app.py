@@ -66,6 +66,7 @@ def create_app(backend: Backend) -> FastAPI:
         title="generals-rl gateway",
         version=__version__,
         description="Play, watch and rate generals.io agents. WebSockets and the UI: docs/gateway.md.",
+        redirect_slashes=False,  # an id that decodes to "/" is a 404, not a 307 to another route
     )
     app.state.backend = backend
 
