@@ -190,6 +190,7 @@ class Actor:
         self._played = asyncio.Event()  # set when the play loop has ended: nothing more is queued
         self._pending: collections.deque[Chunk] = collections.deque()
         self._sequence = 0
+        self._shuffle = torch.Generator().manual_seed(self.seed)
         self._past: NeuralAgent | None = None
         self._past_cache: dict[int, PolicyNetwork] = {}
         self._rollouts: Rollouts | None = None
@@ -422,18 +423,21 @@ class Actor:
             self._count(phase, seconds)
 
     def _chunks(self, rollout: Rollout) -> list[Chunk]:
-        """The rollout as messages of at most ``CHUNK_BYTES`` (a whole rollout of B games on big
-        maps passes gRPC's 64 MiB message limit), each with the next sequence number."""
+        """The rollout's trajectories in a random order, as messages of at most ``CHUNK_BYTES``
+        (a whole rollout of B games on big maps passes gRPC's 64 MiB message limit), each with the
+        next sequence number. The collector keeps each opponent's games together; shuffled, a
+        queue's batch (the oldest trajectories) mixes opponents as a uniform draw does."""
         trajectories = on_cpu(rollout.trajectories)
         n = int(trajectories.actions.shape[0])
         per_row = max(1, trajectories.nbytes // max(1, n))
         step = max(1, CHUNK_BYTES // per_row)
+        order = torch.randperm(n, generator=self._shuffle)
         chunks = []
         for start in range(0, n, step):
             self._sequence += 1
             chunks.append(
                 Chunk(
-                    trajectories.rows(start, start + step),
+                    trajectories.take(order[start : start + step]),
                     policy_version=rollout.policy_version,
                     writer_id=self.writer_id,
                     sequence=self._sequence,

@@ -75,19 +75,23 @@ class Trajectories:
         values += list(self.extras.values())
         return sum(int(v.nbytes) for v in values if v is not None)
 
-    def rows(self, start: int, stop: int) -> Trajectories:
-        """Trajectories ``start:stop`` (views, not copies)."""
+    def take(self, rows: torch.Tensor) -> Trajectories:
+        """The trajectories at ``rows`` (int64 row numbers), in that order (copies)."""
+
+        def pick(value: Array) -> Array:
+            return value[rows] if isinstance(value, torch.Tensor) else value[rows.numpy()]
+
         return Trajectories(
-            self.armies[start:stop],
-            self.planes[start:stop],
-            self.scalars[start:stop],
-            self.action_mask[start:stop],
-            self.actions[start:stop],
-            self.behaviour_log_probs[start:stop],
-            self.rewards[start:stop],
-            self.dones[start:stop],
-            None if self.truncated is None else self.truncated[start:stop],
-            {k: v[start:stop] for k, v in self.extras.items()},
+            pick(self.armies),
+            pick(self.planes),
+            pick(self.scalars),
+            pick(self.action_mask),
+            pick(self.actions),
+            pick(self.behaviour_log_probs),
+            pick(self.rewards),
+            pick(self.dones),
+            None if self.truncated is None else pick(self.truncated),
+            {k: pick(v) for k, v in self.extras.items()},
         )
 
     def to_torch(self, device: torch.device | str | None = None) -> dict[str, torch.Tensor]:
