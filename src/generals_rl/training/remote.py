@@ -87,8 +87,8 @@ class RemoteOptions:
             leaving at capacity) or ``queue`` (as IMPALA's: the oldest trajectory first, removed
             once sampled ``ceil(samples_per_insert)`` times, so the learner trains on each
             trajectory as often as the serial loop does, in the order it was played). On this
-            project's 60-minute CPU run the queue learned less against ``expander``
-            (docs/training-results.md).
+            project's 60-minute CPU run the queue learned less against ``expander``, before
+            actors shuffled their rollouts (docs/training-results.md).
         table_items: its capacity in trajectories (the oldest leave first).
         samples_per_insert: times each trajectory is sampled on average (the rate limiter holds
             actors back when learners lag, and learners when actors do); None: ``epochs``.
