@@ -602,6 +602,57 @@ def test_streams_are_acknowledged_only_once_their_items_are_logged(tmp_path: Any
     run(scenario)
 
 
+def test_a_stalled_streams_items_are_logged_before_it_ends(tmp_path: Any) -> None:
+    """A client that sends a message and then sleeps mid-stream (frozen, a slow link): the items
+    it inserted reach the log within ``stalled_stream_log_s``, so a crash meanwhile keeps them,
+    though the stream has not been answered yet."""
+    blobs = open_blobs(f"file://{tmp_path / 'blobs'}")
+    blobs.ensure_buckets()
+    config = ReplayServiceConfig(checkpoint_interval_s=0, stalled_stream_log_s=0.05)
+
+    async def first() -> list[int]:
+        core = ReplayCore(blobs, config, seed=0)
+        await core.open()
+        await core.create_table(table())
+        wake = asyncio.Event()
+
+        async def stalling() -> AsyncIterator[bytes]:
+            yield message(3, seed=1)
+            await wake.wait()
+            yield message(2, seed=2)
+
+        async def logged(last_key: int) -> None:
+            for _ in range(500):  # up to 5 s
+                if logged_keys(blobs).get("t", [0])[-1] >= last_key:
+                    return
+                await asyncio.sleep(0.01)
+
+        recording = asyncio.ensure_future(core.record(stalling()))
+        await logged(3)
+        assert not recording.done()  # not answered: the stream is still open
+        assert logged_keys(blobs) == {"t": [1, 2, 3]}
+        wake.set()
+        assert (await recording).items == 5  # the rest is logged at the stream's end
+        assert logged_keys(blobs) == {"t": [1, 2, 3, 4, 5]}
+        wake.clear()
+        stalled = asyncio.ensure_future(core.record(stalling()))
+        await logged(8)
+        crash(core)  # the client still asleep
+        stalled.cancel()
+        return core.table("t").items().keys.tolist()
+
+    async def second() -> list[int]:
+        core = ReplayCore(blobs, config, seed=0)
+        await core.open()
+        keys = core.table("t").items().keys.tolist()
+        await core.close()
+        return keys
+
+    inserted = run(first)
+    assert inserted == list(range(1, 9))
+    assert run(second) == inserted
+
+
 def test_the_log_commits_concurrent_streams_and_tables_together(tmp_path: Any) -> None:
     blobs = open_blobs(f"file://{tmp_path / 'blobs'}")
     blobs.ensure_buckets()

@@ -9,7 +9,9 @@ numbers sparse, all behind a crc) and writes everything it has built as one **lo
 ``wal_segment_bytes`` of items gathered or as soon as a stream waits: at its end, the stream hands
 over the rest and its response waits until the thread has written all of them (one write and one
 fsync for every stream waiting then: a group commit, whose segments may hold several streams and
-tables). A stream whose items could not be written gets ``Unavailable``. A **checkpoint** (on a
+tables); so does a stream whose client stalls mid-stream for ``stalled_stream_log_s``, without
+answering yet (what it inserted is not left unlogged in memory for as long as the client sleeps).
+A stream whose items could not be written gets ``Unavailable``. A **checkpoint** (on a
 timer, when the log has grown by ``checkpoint_wal_bytes``, on request, and on shutdown) writes
 every table whole: its items in compressed parts, then a manifest with its config, counters and
 rate-limiter state; only a complete manifest makes a checkpoint. Blob writes are atomic (a
@@ -182,9 +184,14 @@ class WalWriter:
             self.durability.submit(_Batch(self._parts, self))
             self._parts, self._bytes, self._handed = [], 0, True
 
+    @property
+    def unflushed(self) -> bool:
+        """Whether items were added since the last ``flush``."""
+        return bool(self._parts) or self._handed
+
     async def flush(self) -> None:
         """Wait until every item added is written; ``Unavailable`` when one could not be."""
-        if not self._parts and not self._handed:
+        if not self.unflushed:
             return
         future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self.durability.submit(_Batch(self._parts, self, future))

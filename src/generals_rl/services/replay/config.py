@@ -120,6 +120,10 @@ class ReplayServiceConfig:
             protect the data; a crash loses what came after the last one).
         wal_segment_bytes: the log writes a segment once it holds this many bytes of items (and
             whenever a stream waits for its acknowledgement, at its end).
+        stalled_stream_log_s: a stream whose next message has not come for this many seconds has
+            what it inserted so far logged meanwhile: a client stalled mid-stream (frozen, or on a
+            slow link) holds no unlogged items in the service's memory. Their acknowledgement
+            still comes at the stream's end.
         checkpoint_codec, archive_codec: compression of checkpoints and archived chunks.
         archive_chunk_bytes: archived items are written in chunks of about this many bytes.
         keep_checkpoints: complete checkpoints kept (older ones are deleted).
@@ -129,13 +133,19 @@ class ReplayServiceConfig:
     checkpoint_wal_bytes: int = 1 << 30
     wal: bool = True
     wal_segment_bytes: int = 32 << 20
+    stalled_stream_log_s: float = 1.0
     checkpoint_codec: Codec = "zlib"
     archive_codec: Codec = "zlib"
     archive_chunk_bytes: int = 32 << 20
     keep_checkpoints: int = 2
 
     def __post_init__(self) -> None:
-        if self.checkpoint_interval_s < 0 or self.checkpoint_wal_bytes < 1 or self.wal_segment_bytes < 1:
+        if (
+            self.checkpoint_interval_s < 0
+            or self.checkpoint_wal_bytes < 1
+            or self.wal_segment_bytes < 1
+            or self.stalled_stream_log_s <= 0
+        ):
             raise ValueError("checkpoint and log sizes and intervals must be positive")
         for codec in (self.checkpoint_codec, self.archive_codec):
             if codec not in ("none", "zlib", "lzma"):

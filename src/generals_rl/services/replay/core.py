@@ -172,7 +172,7 @@ class ReplayCore:
         try:
             while True:
                 try:
-                    message = await receiving
+                    message = await self._received(receiving, writer)
                 except StopAsyncIteration:
                     break
                 # Receive the next message while this one is processed: started now, gRPC reads it
@@ -207,6 +207,17 @@ class ReplayCore:
         if writer is not None:
             await writer.flush()
         return RecordResult(items, nbytes, wait_s, duplicates)
+
+    async def _received(
+        self, receiving: asyncio.Future[Buffer | WireRecord], writer: WalWriter | None
+    ) -> Buffer | WireRecord:
+        """The stream's next message; while it stalls past ``stalled_stream_log_s``, what the
+        stream inserted so far is logged (a crash meanwhile keeps it)."""
+        if writer is not None and writer.unflushed and not receiving.done():
+            await asyncio.wait([receiving], timeout=self.config.stalled_stream_log_s)
+            if not receiving.done():
+                await writer.flush()
+        return await receiving
 
     async def _insert(
         self, table: Table, batch: ItemBatch, writer: WalWriter | None, tag: Tag | None = None
