@@ -110,3 +110,19 @@ def test_distance_planes_count_walking_steps_around_mountains() -> None:
     assert float(to_take[0, 1]) == pytest.approx(8.0)  # a mountain: never reached, "far"
     net = build("resnet-v1", {"channels": 8, "blocks": 1, "distance_features": True})
     assert net(obs).logits.shape == obs.action_mask.shape
+    # The third plane: the walk home, to player 0's general at (0, 0), the same path backwards.
+    with_home = distance_planes(obs, own_general=True)[0] * (3 + 5)
+    assert torch.equal(with_home[:2], distance)
+    for (r, c), steps in walk.items():
+        assert float(with_home[2, r, c]) == pytest.approx(5.0 - steps), (r, c)
+    assert float(with_home[2, 0, 2]) == pytest.approx(6.0)  # one past the enemy tile
+    assert float(with_home[2, 1, 1]) == pytest.approx(8.0)  # a mountain: "far"
+    # Player 1 sees its own general at (2, 4), never player 0's.
+    theirs = distance_planes(observe(state).player(1), own_general=True)[0, 2] * (3 + 5)
+    assert float(theirs[2, 4]) == 0.0 and float(theirs[1, 4]) == pytest.approx(1.0)
+    assert float(theirs[0, 0]) > 0.0
+    home = build("resnet-v1", {"channels": 8, "blocks": 1, "distance_features": True, "general_distance": True})
+    assert home(obs).logits.shape == obs.action_mask.shape
+    assert home.stem[0].in_channels == net.stem[0].in_channels + 1
+    with pytest.raises(ValueError, match="needs distance_features"):
+        build("resnet-v1", {"general_distance": True})

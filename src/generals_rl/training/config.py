@@ -63,11 +63,12 @@ class TrainConfig:
         past_every: updates between snapshots of the policy added to the ``past`` pool.
         past_pool: snapshots kept in that pool (the oldest leave first).
     Network:
-        arch, channels, blocks, global_context, distance_features, memory: the policy network
-            (``networks.build``; ``global_context``: the move head also sees board-wide pooled
-            features; ``distance_features``: walking distances to the nearest land to take and
-            the nearest enemy as input planes; ``memory``: what each tile last showed and how
-            long ago, ``training.memory``).
+        arch, channels, blocks, global_context, distance_features, general_distance, memory: the
+            policy network (``networks.build``; ``global_context``: the move head also sees
+            board-wide pooled features; ``distance_features``: walking distances to the nearest
+            land to take and the nearest enemy as input planes; ``general_distance``: one more,
+            to the player's own general; ``memory``: what each tile last showed and how long ago,
+            ``training.memory``).
     Optimisation:
         lr: Adam learning rate; lr_final: the rate reached at the end of the time or update budget
             (linear decay; equal to ``lr`` for a constant rate).
@@ -129,6 +130,7 @@ class TrainConfig:
     blocks: int = 2
     global_context: bool = True
     distance_features: bool = True
+    general_distance: bool = False
     memory: bool = False
 
     lr: float = 2e-3
@@ -238,6 +240,7 @@ class TrainConfig:
             "blocks": self.blocks,
             "global_context": self.global_context,
             "distance_features": self.distance_features,
+            "general_distance": self.general_distance,
             "memory": self.memory,
         }
 

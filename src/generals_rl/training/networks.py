@@ -16,7 +16,8 @@ Input features (``features``), computed from the observation alone:
     and of the largest and total land and army of the others (6) — 21 planes in all, whatever the
     number of players. With ``distance_features`` two more planes (``distance_planes``): the
     walking distance from each tile to the nearest tile the player does not own and to the nearest
-    visible enemy tile, which a tower of a few 3x3 convolutions cannot measure beyond its reach.
+    visible enemy tile, which a tower of a few 3x3 convolutions cannot measure beyond its reach;
+    with ``general_distance`` a third, to the player's own general.
     With ``memory`` five more (``memory.memory_planes``): what was last seen on each tile (enemy
     land, its army, the enemy general, cities) and how long ago, from the seat's memory state
     passed to ``forward`` (``training.memory``); without one, only what this observation shows.
@@ -73,16 +74,21 @@ DISTANCE_PLANES = 2
 
 
 @torch.no_grad()
-def distance_planes(obs: Observation) -> Tensor:
-    """float32 (N, 2, H, W): the walking distance (4-neighbour steps over tiles that are neither
+def distance_planes(obs: Observation, *, own_general: bool = False) -> Tensor:
+    """float32 (N, 2 or 3, H, W): the walking distance (4-neighbour steps over tiles that are neither
     mountains nor fogged obstacles) from each tile to the nearest passable tile the player does not
-    own, and to the nearest visible enemy tile, divided by H + W; 1 where none can be reached."""
+    own, and to the nearest visible enemy tile, divided by H + W; 1 where none can be reached.
+    ``own_general``: a third plane, the walking distance to the player's own general (which way
+    home is, to defend it)."""
     planes = obs.planes
     blocked = planes[:, PLANE["mountain"]] | planes[:, PLANE["obstacle_in_fog"]]
-    targets = torch.stack([~planes[:, PLANE["mine"]] & ~blocked, planes[:, PLANE["enemy"]]], dim=1)
-    h, w = targets.shape[-2:]
+    targets = [~planes[:, PLANE["mine"]] & ~blocked, planes[:, PLANE["enemy"]]]
+    if own_general:
+        targets.append(planes[:, PLANE["general"]] & planes[:, PLANE["mine"]])
+    stacked = torch.stack(targets, dim=1)
+    h, w = stacked.shape[-2:]
     far = float(h + w)
-    distance = torch.where(targets, 0.0, far)
+    distance = torch.where(stacked, 0.0, far)
     passable = (~blocked).unsqueeze(1).expand_as(distance)
     for step in range(h + w):
         nearest = distance.clone()  # the smallest distance among each tile and its 4 neighbours
@@ -183,6 +189,8 @@ class ResNetConfig:
     receptive field (2 * blocks + 1 tiles each way), such as whether this is the largest army.
     ``distance_features``: the input also holds ``distance_planes`` (which way the nearest land to
     take and the nearest enemy lie, however far).
+    ``general_distance``: with ``distance_features``, a third distance plane: to the player's own
+    general (which way home is, however far: where to bring armies back to defend it).
     ``memory``: the input also holds ``memory.memory_planes`` (what was last seen where, and how
     long ago), so the policy can go back to enemy land and a general it saw before.
     """
@@ -191,11 +199,14 @@ class ResNetConfig:
     blocks: int = 6
     global_context: bool = False
     distance_features: bool = False
+    general_distance: bool = False
     memory: bool = False
 
     def __post_init__(self) -> None:
         if not 1 <= self.channels <= 1024 or not 0 <= self.blocks <= 64:
             raise ValueError(f"channels must lie in 1..1024 and blocks in 0..64, got {self}")
+        if self.general_distance and not self.distance_features:
+            raise ValueError("general_distance is a third distance plane: it needs distance_features")
 
 
 class _Residual(nn.Module):
@@ -223,7 +234,7 @@ class ResNetPolicy(PolicyNetwork):
         config = config or ResNetConfig()
         super().__init__(config)
         c = config.channels
-        inputs = NUM_FEATURES + (DISTANCE_PLANES if config.distance_features else 0)
+        inputs = NUM_FEATURES + (DISTANCE_PLANES + config.general_distance if config.distance_features else 0)
         inputs += MEMORY_PLANES if config.memory else 0
         self.stem = nn.Sequential(nn.Conv2d(inputs, c, 3, padding=1), nn.GroupNorm(1, c), nn.ReLU())
         self.tower = nn.Sequential(*[_Residual(c) for _ in range(config.blocks)])
@@ -240,7 +251,7 @@ class ResNetPolicy(PolicyNetwork):
     def forward(self, obs: Observation, memory: Tensor | None = None) -> PolicyOutput:
         x = features(obs)
         if self.config.distance_features:
-            x = torch.cat([x, distance_planes(obs)], dim=1)
+            x = torch.cat([x, distance_planes(obs, own_general=self.config.general_distance)], dim=1)
         if self.config.memory:
             if memory is None:  # nothing seen before this observation
                 n, h, w = obs.armies.shape
