@@ -53,14 +53,13 @@ def _emit(record: dict[str, object]) -> None:
     print(json.dumps(record), flush=True)
 
 
-def _train(data_dir: Path, run: str, seconds: float, overrides: list[str], actors: int | None) -> float:
-    """Run ``grl train`` for ``seconds``; the wall-clock time it started at."""
+def _train(data_dir: Path, run: str, seconds: float, overrides: list[str], flags: list[str]) -> float:
+    """Run ``grl train`` for ``seconds`` (with ``flags``); the wall-clock time it started at."""
     command = [sys.executable, "-m", "generals_rl.cli.main", "train", "--run", run]
     command += ["--data-dir", str(data_dir)]
     command += ["--no-evaluate", "--no-gateway", "--no-dashboard", "--set", f"time_budget_s={seconds}"]
     command += [f"--set={item}" for item in overrides]
-    if actors is not None:
-        command += ["--actors", str(actors)]
+    command += flags
     log = data_dir / "train.out"
     started = time.time()
     (data_dir / "started").write_text(f"{started}\n")  # for --evaluate-only
@@ -104,6 +103,7 @@ def main() -> None:
     parser.add_argument("--games", type=int, default=200, help="evaluation games per point and bot")
     parser.add_argument("--opponents", default="random", help="comma-separated bots")
     parser.add_argument("--actors", type=int, default=None, help="grl train --actors")
+    parser.add_argument("--sampling", default=None, help="grl train --sampling (uniform or queue)")
     parser.add_argument("--seed", type=int, default=12345, help="seed of the evaluation maps")
     parser.add_argument("--data-dir", type=Path, default=None, help="[default: a temporary folder]")
     parser.add_argument("--set", dest="overrides", action="append", default=[], help="grl train --set")
@@ -118,7 +118,9 @@ def main() -> None:
     if args.evaluate_only:
         started = float((data_dir / "started").read_text())
     else:
-        started = _train(data_dir, run, args.seconds, args.overrides, args.actors)
+        flags = [] if args.actors is None else ["--actors", str(args.actors)]
+        flags += [] if args.sampling is None else ["--sampling", args.sampling]
+        started = _train(data_dir, run, args.seconds, args.overrides, flags)
     load_after = os.getloadavg()
     _emit(
         {
@@ -126,6 +128,7 @@ def main() -> None:
             "seconds": args.seconds,
             "overrides": args.overrides,
             "actors": args.actors,
+            "sampling": args.sampling or "uniform",
             "cpus": os.cpu_count(),
             "load_before": [round(x, 2) for x in load_before],
             "load_after": [round(x, 2) for x in load_after],
