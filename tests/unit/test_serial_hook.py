@@ -6,12 +6,13 @@ from __future__ import annotations
 import itertools
 from pathlib import Path
 
+import pytest
 import torch
 
 from generals_rl.storage import open_blobs
 from generals_rl.training.config import TrainConfig
 from generals_rl.training.learner import BUCKET
-from generals_rl.training.serial import Progress, train
+from generals_rl.training.serial import Progress, main, train
 
 
 def test_the_hook_sees_each_iteration_and_a_true_return_stops_with_a_checkpoint(tmp_path: Path) -> None:
@@ -45,3 +46,15 @@ def test_the_hook_sees_each_iteration_and_a_true_return_stops_with_a_checkpoint(
     assert result.updates == 3
     store = open_blobs(f"file://{tmp_path}")
     assert store.get(BUCKET, "serial/latest").decode().endswith("0000000003.pt")
+
+
+def test_the_serial_command_line_explains_itself_and_refuses_bad_settings(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    main(["--help"])
+    out = capsys.readouterr().out
+    assert "usage: python -m generals_rl.training.serial" in out and "general_distance" in out
+    with pytest.raises(SystemExit, match="error: .*games must be at least 1"):
+        main(["games=0"])
+    with pytest.raises(SystemExit, match="error: .*no_such.toml"):
+        main(["no_such.toml"])

@@ -352,9 +352,21 @@ def main(argv: list[str] | None = None) -> None:
     from generals_rl.training.config import parse_overrides
 
     args = sys.argv[1:] if argv is None else argv
+    if any(a in ("-h", "--help") for a in args):
+        Console().print(
+            "usage: python -m generals_rl.training.serial [config.toml] [key=value ...]\n"
+            "One serial run (collect, learn, evaluate in this process); the settings are "
+            "TrainConfig's, as for grl train --set:\n  "
+            + " ".join(f.name for f in dataclasses.fields(TrainConfig)),
+            highlight=False,
+        )
+        return
     path = args[0] if args and "=" not in args[0] else None
-    overrides = parse_overrides(a for a in args if a is not path)
-    result = train(TrainConfig.from_toml(path, overrides))
+    try:
+        config = TrainConfig.from_toml(path, parse_overrides(a for a in args if a is not path))
+    except (ValueError, OSError) as error:
+        raise SystemExit(f"error: {error}") from None
+    result = train(config)
     Console().print(f"{result.updates} updates, {result.env_steps} env steps in {result.train_s:.0f} s")
 
 
