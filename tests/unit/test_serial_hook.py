@@ -54,7 +54,7 @@ def test_the_serial_command_line_explains_itself_and_refuses_bad_settings(
     main(["--help"])
     out = capsys.readouterr().out
     assert "usage: python -m generals_rl.training.serial" in out and "general_distance" in out
-    with pytest.raises(SystemExit, match="error: .*games must be at least 1"):
+    with pytest.raises(SystemExit, match=r"error: .*games must be at least 1"):
         main(["games=0"])
-    with pytest.raises(SystemExit, match="error: .*no_such.toml"):
+    with pytest.raises(SystemExit, match=r"error: .*no_such\.toml"):
         main(["no_such.toml"])
