@@ -22,6 +22,7 @@ Per test, each of these is fresh and isolated, parametrized over the backends:
 from __future__ import annotations
 
 import itertools
+import logging
 import os
 import pwd
 import secrets
@@ -42,6 +43,7 @@ import pytest
 # Before anything loads torch: passive OpenMP waiting (see generals_rl/__init__.py).
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
+from generals_rl.services.common.logging import installed_log_handler
 from generals_rl.storage import BlobStore, Cache, SqlDatabase, open_blobs, open_cache, open_sql, upgrade
 
 REQUIRE_SERVERS = os.environ.get("GRL_REQUIRE_SERVERS") == "1"
@@ -113,6 +115,18 @@ class PostgresServer:
 
     def drop_database(self, name: str) -> None:
         self.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(autouse=True)
+def _log_handler_left_behind_removed() -> Iterator[None]:
+    """A command a test runs in process (typer's CliRunner, ``grl train``) installs its log handler
+    on the root logger, writing to a stream that closes with the test: it leaves with the test, or
+    a later log line from a thread of another test hits the closed stream."""
+    before = installed_log_handler()
+    yield
+    after = installed_log_handler()
+    if after is not None and after is not before:
+        logging.getLogger().removeHandler(after)
 
 
 @pytest.fixture(scope="session")

@@ -30,7 +30,7 @@ from prometheus_client import CollectorRegistry
 from generals_rl.services.common import errors, tensors
 from generals_rl.services.common.channels import channel, channel_options
 from generals_rl.services.common.interceptors import INTERNAL_MESSAGE
-from generals_rl.services.common.logging import configure_logging
+from generals_rl.services.common.logging import configure_logging, installed_log_handler
 from generals_rl.services.common.server import Server, ServerConfig, bind
 from generals_rl.v1 import common_pb2, game_pb2, game_pb2_grpc, model_pb2, model_pb2_grpc
 
@@ -394,12 +394,15 @@ def test_rpcs_are_logged_as_json_lines_with_service_rpc_code_and_duration() -> N
 
 def test_console_logs_carry_the_fields() -> None:
     out, level = io.StringIO(), logging.getLogger().level
-    handler = configure_logging("elo", "console", stream=out)
+    first = configure_logging("elo", "json", stream=io.StringIO())
+    handler = configure_logging("elo", "console", stream=out)  # replaces the first
     try:
+        assert installed_log_handler() is handler and first not in logging.getLogger().handlers
         logging.getLogger("generals_rl.test").info("hello", extra={"rpc": "X/Y", "code": "OK"})
     finally:
         logging.getLogger().removeHandler(handler)
         logging.getLogger().setLevel(level)
+    assert installed_log_handler() is None
     assert out.getvalue().rstrip().endswith("INFO  elo generals_rl.test: hello rpc=X/Y code=OK")
 
 

@@ -100,7 +100,7 @@ def configure_logging(
     if fmt not in ("json", "console"):
         raise ValueError(f"log format must be 'json' or 'console', not {fmt!r}")
     root = logging.getLogger()
-    for old in [h for h in root.handlers if getattr(h, _MARKER, False)]:
+    while (old := installed_log_handler()) is not None:
         root.removeHandler(old)
     handler = logging.StreamHandler(stream if stream is not None else sys.stderr)
     handler.setFormatter(JsonFormatter() if fmt == "json" else ConsoleFormatter())
@@ -109,3 +109,8 @@ def configure_logging(
     root.addHandler(handler)
     root.setLevel(level)
     return handler
+
+
+def installed_log_handler() -> logging.Handler | None:
+    """The root logger's handler that ``configure_logging`` installed, if any."""
+    return next((h for h in logging.getLogger().handlers if getattr(h, _MARKER, False)), None)
