@@ -103,7 +103,9 @@ def main() -> None:
     parser.add_argument("--games", type=int, default=200, help="evaluation games per point and bot")
     parser.add_argument("--opponents", default="random", help="comma-separated bots")
     parser.add_argument("--actors", type=int, default=None, help="grl train --actors")
-    parser.add_argument("--sampling", default=None, help="grl train --sampling (uniform or queue)")
+    parser.add_argument(
+        "--sampling", default="uniform", choices=("uniform", "queue"), help="grl train --sampling"
+    )
     parser.add_argument("--seed", type=int, default=12345, help="seed of the evaluation maps")
     parser.add_argument("--data-dir", type=Path, default=None, help="[default: a temporary folder]")
     parser.add_argument("--set", dest="overrides", action="append", default=[], help="grl train --set")
@@ -119,7 +121,7 @@ def main() -> None:
         started = float((data_dir / "started").read_text())
     else:
         flags = [] if args.actors is None else ["--actors", str(args.actors)]
-        flags += [] if args.sampling is None else ["--sampling", args.sampling]
+        flags += ["--sampling", args.sampling]
         started = _train(data_dir, run, args.seconds, args.overrides, flags)
     load_after = os.getloadavg()
     _emit(
@@ -128,7 +130,7 @@ def main() -> None:
             "seconds": args.seconds,
             "overrides": args.overrides,
             "actors": args.actors,
-            "sampling": args.sampling or "uniform",
+            "sampling": args.sampling,
             "cpus": os.cpu_count(),
             "load_before": [round(x, 2) for x in load_before],
             "load_after": [round(x, 2) for x in load_after],

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 import torch
 
@@ -121,7 +123,7 @@ def test_distance_planes_count_walking_steps_around_mountains() -> None:
     theirs = distance_planes(observe(state).player(1), own_general=True)[0, 2] * (3 + 5)
     assert float(theirs[2, 4]) == 0.0 and float(theirs[1, 4]) == pytest.approx(1.0)
     assert float(theirs[0, 0]) > 0.0
-    home = build("resnet-v1", {**net.config.__dict__, "general_distance": True})
+    home = build("resnet-v1", {**dataclasses.asdict(net.config), "general_distance": True})
     assert home(obs).logits.shape == obs.action_mask.shape
     assert home.stem[0].in_channels == net.stem[0].in_channels + 1
     with pytest.raises(ValueError, match="needs distance_features"):

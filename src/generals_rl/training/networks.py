@@ -234,7 +234,8 @@ class ResNetPolicy(PolicyNetwork):
         config = config or ResNetConfig()
         super().__init__(config)
         c = config.channels
-        inputs = NUM_FEATURES + (DISTANCE_PLANES + config.general_distance if config.distance_features else 0)
+        distances = DISTANCE_PLANES + (1 if config.general_distance else 0)
+        inputs = NUM_FEATURES + (distances if config.distance_features else 0)
         inputs += MEMORY_PLANES if config.memory else 0
         self.stem = nn.Sequential(nn.Conv2d(inputs, c, 3, padding=1), nn.GroupNorm(1, c), nn.ReLU())
         self.tower = nn.Sequential(*[_Residual(c) for _ in range(config.blocks)])
