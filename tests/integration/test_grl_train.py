@@ -5,6 +5,7 @@ left for the gateway, and a second run resumes from the first one's checkpoint."
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import multiprocessing
 import os
 import signal
@@ -142,3 +143,32 @@ def test_a_stop_asked_as_a_child_ends_on_its_own_budget_is_not_a_death_by_signal
     os.kill(child.pid, signal.SIGTERM)  # type: ignore[arg-type]
     child.join(10)
     assert child.exitcode == 0 and not stopped.is_set()
+
+
+@pytest.mark.slow
+def test_a_fused_run_spends_its_own_budget_evaluates_and_shows_its_throughput(tmp_path: Path) -> None:
+    """--fused: the budget is the fused process's training seconds, so its last evaluation (after
+    the budget, not counted in it) still runs and is rated; the dashboard's env steps come from the
+    versions it publishes, as there are no actors and no Replay traffic."""
+    settings = _settings(tmp_path)
+    settings.data_dir.mkdir(parents=True)
+    config = dataclasses.replace(
+        TINY,
+        run_name="tiny-fused",
+        time_budget_s=3,
+        eval_every_s=0,
+        eval_games=4,
+        eval_opponents=("random",),
+        eval_max_ticks=200,
+    )
+    layout = TrainLayout(fused=True, evaluate=False, dashboard=False, gateway=False, stop_timeout_s=30)
+    with (settings.data_dir / "console.txt").open("a") as out:
+        console = Console(file=out, width=200)
+        snapshot = asyncio.run(
+            run(config, settings, layout, options=RemoteOptions(publish_every=5), console=console)
+        )
+    text = (settings.data_dir / "console.txt").read_text()
+    assert "fused finished" in text and "stopped fused (exit code 0)" in text, text
+    assert snapshot is not None
+    assert snapshot.win_rates["random"].games == 4  # the evaluation after the budget was reported
+    assert snapshot.env_steps > 0 and snapshot.env_steps_per_s > 0 and snapshot.samples_per_s > 0

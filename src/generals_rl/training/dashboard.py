@@ -8,6 +8,7 @@ and the learner run in this process, in child processes or on other machines:
 |---|---|
 | experience steps/s | Replay Service: items inserted per second x the unroll length |
 | learner samples/s | Replay Service: items sampled per second (trajectories of T steps) |
+| (fused mode) | Model Service: both rates, per training second, published with each version |
 | policy lag | Replay Service: mean lag (learner version - behaviour version) of the last sampled items |
 | losses | Model Service: the metrics the learner published with the latest version |
 | win rate vs a bot | Elo Service: head-to-head of the newest evaluated version and ``bot:<name>`` |
@@ -36,6 +37,8 @@ from generals_rl.services.replay.client import ReplayClient
 from generals_rl.stats import wilson_interval
 
 SHOWN_LOSSES = ("loss", "policy_loss", "value_loss", "entropy", "clip_fraction", "grad_norm")
+FUSED_THROUGHPUT = {"env_steps": int, "env_steps_per_s": float, "samples": int, "samples_per_s": float}
+"""Snapshot fields a fused run publishes as metrics of its versions (it has no Replay Service)."""
 
 
 @dataclass(frozen=True)
@@ -153,6 +156,10 @@ class TrainingMonitor:
             newest = page.versions[0].metadata
             out["learner_step"] = int(newest.training_step)
             out["losses"] = {k: float(v) for k, v in newest.metrics.items() if k in SHOWN_LOSSES}
+            # fused mode (no Replay Service) publishes its throughput with each version
+            for name, kind in FUSED_THROUGHPUT.items():
+                if name in newest.metrics:
+                    out[name] = kind(newest.metrics[name])
         return out
 
     async def _ratings(self, latest: int, champion: int) -> dict[str, Any]:

@@ -53,6 +53,9 @@ class FusedRun:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._nonce = uuid.uuid4().hex[:8]
         self._last_step = -1
+        self._last_counts: tuple[float, int, int] | None = None  # (train_s, env_steps, samples)
+        self._last_progress: Progress | None = None
+        self._rates: dict[str, float] = {}
 
     def stop(self) -> None:
         self._stopping.set()
@@ -74,25 +77,44 @@ class FusedRun:
                 with contextlib.suppress(Stopped, ServiceError):
                     await asyncio.wrap_future(self._publishing)
             if result.updates != self._last_step:
+                last = self._last_progress
+                metrics = self._metrics(last) if last is not None else {}
                 with contextlib.suppress(Stopped, ServiceError):
-                    await self._publish(_weights(result.network), result.updates, {})
+                    await self._publish(_weights(result.network), result.updates, metrics)
         return result
 
     # -- called from the training thread ----------------------------------------------------------
 
     def _on_iteration(self, progress: Progress) -> bool:
         assert self._loop is not None
+        self._last_progress = progress
         step = progress.learner.step
         due = step // self.options.publish_every > max(self._last_step, 0) // self.options.publish_every
         if (due or self._last_step < 0) and (self._publishing is None or self._publishing.done()):
             weights = _weights(progress.learner.network)
-            metrics = {k: v for k, v in progress.metrics.items() if np.isfinite(v)}
+            metrics = self._metrics(progress)
             self._last_step = step
             work = self._publish_and_report(weights, step, metrics, progress.evaluations)
             self._publishing = asyncio.run_coroutine_threadsafe(work, self._loop)
         elif progress.evaluations and self.version:
             asyncio.run_coroutine_threadsafe(self._report(progress.evaluations, self.version), self._loop)
         return self._stopping.is_set()
+
+    def _metrics(self, progress: Progress) -> dict[str, float]:
+        """What a version is published with: the iteration's losses, and the counters and rates (per
+        training second, since the last publication; the dashboard reads them from here, as fused
+        mode has no Replay Service)."""
+        out = {k: v for k, v in progress.metrics.items() if np.isfinite(v)}
+        out.update(env_steps=float(progress.env_steps), samples=float(progress.samples))
+        counts = (progress.train_s, progress.env_steps, progress.samples)
+        last, self._last_counts = self._last_counts, counts
+        if last is not None and counts[0] > last[0]:
+            span = counts[0] - last[0]
+            self._rates = {
+                "env_steps_per_s": (counts[1] - last[1]) / span,
+                "samples_per_s": (counts[2] - last[2]) / span,
+            }
+        return {**out, **self._rates}
 
     # -- on the event loop --------------------------------------------------------------------------
 

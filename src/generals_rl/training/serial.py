@@ -126,6 +126,7 @@ class Progress:
     env_steps: int
     train_s: float
     evaluations: tuple[Evaluation, ...]  # the ones finished in this iteration
+    samples: int = 0  # trajectories (of T steps) learned from so far in this process
 
 
 def train(
@@ -166,6 +167,7 @@ def train(
     collector: RolloutCollector | None = None
     side = -1
     iteration = 0
+    samples = 0
 
     stop = False
     while not stop and not _finished(config, learner.step, train_s):
@@ -206,6 +208,7 @@ def train(
         learner.set_lr(_learning_rate(config, learner.step, train_s))
         update_clock = time.perf_counter()
         metrics = learner.learn(rollout.trajectories, generator)
+        samples += collector.num_trajectories
         profile["update"] += time.perf_counter() - update_clock
         if config.past_every > 0 and learner.step // config.past_every > len(past_pool) - 1:
             past_pool = [*past_pool, copy.deepcopy(network.state_dict())][-config.past_pool :]
@@ -252,7 +255,7 @@ def train(
         # HOOK: the caller sees the iteration (fused mode publishes versions from here) and may stop
         if on_iteration is not None:
             fresh = tuple(evaluations[finished_before:])
-            if on_iteration(Progress(learner, metrics, env_steps, train_s, fresh)):
+            if on_iteration(Progress(learner, metrics, env_steps, train_s, fresh, samples)):
                 stop = done = True
 
         # CHECKPOINT: weights, optimizer and step; snapshots of the weights by training time

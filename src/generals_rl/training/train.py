@@ -11,7 +11,8 @@ and the status the gateway's training page shows). The learner and the actors ar
 (``grl learner`` / ``grl actor`` run the same code on other machines) talking to the services over
 loopback gRPC, so a laptop run and a cloud run are the same components wired at one point.
 
-Stopping: Ctrl-C (or the time budget, ``time_budget_s``, in wall-clock seconds here) stops the actors,
+Stopping: Ctrl-C (or the time budget, ``time_budget_s``, in wall-clock seconds here; with ``--fused``
+the fused process's own training seconds, its evaluations not counted) stops the actors,
 then the learner (which checkpoints weights, optimizer and step to the blob store), then the
 evaluator and the services. The next ``grl train`` with the same ``run_name`` resumes from that
 checkpoint.
@@ -263,7 +264,13 @@ async def run(
                     stop,
                     board,
                     lambda s: services.stores.cache.set(TRAINING_STATUS_KEY, _status_json(config, s)),
-                    deadline=started + config.time_budget_s if config.time_budget_s > 0 else None,
+                    # the fused process spends the budget itself, in training seconds (its
+                    # evaluations not counted), and the run ends when it exits
+                    deadline=(
+                        started + config.time_budget_s
+                        if config.time_budget_s > 0 and not layout.fused
+                        else None
+                    ),
                 )
             finally:
                 # STOP: actors first (nothing new is recorded), then the learner (last checkpoint
@@ -308,8 +315,11 @@ async def _watch(
                 console.print(_line(snapshot), highlight=False, soft_wrap=True)
             dead = [c for c in children if not c.process.is_alive()]
             if dead:
-                codes = ", ".join(f"{c.name} exited with {c.process.exitcode}" for c in dead)
-                console.print(f"[yellow]stopping: {codes}[/]")
+                if all(c.process.exitcode == 0 for c in dead):
+                    console.print(f"{', '.join(c.name for c in dead)} finished: stopping")
+                else:
+                    codes = ", ".join(f"{c.name} exited with {c.process.exitcode}" for c in dead)
+                    console.print(f"[yellow]stopping: {codes}[/]")
                 break
             if deadline is not None and time.monotonic() >= deadline:
                 console.print("time budget spent: stopping")
