@@ -1,20 +1,44 @@
 #!/usr/bin/env bash
-# Issue 5's GPU goal, as one run on a lent GPU machine: fused mode (engine, inference and learning
-# on one GPU, no RPC in the hot loop) from scratch for at most 8 minutes, then env steps/s, learner
-# samples/s and the win rates against expander and gatherer (200 games each, Wilson intervals).
+# Issue 5's GPU goal, as one run on a lent GPU machine: `grl train --fused` (engine, inference and
+# learning on one GPU, no RPC in the hot loop; the services on the embedded defaults beside it) from
+# scratch for 320 s of training, then env steps/s, learner samples/s and the win rates against
+# expander and gatherer (200 games each, Wilson intervals), and where the training time went.
 # Here first: bash benchmarks/gpu_wheels.sh; then run there with carry [".whl"]:
-#   bash benchmarks/gpu_train.sh      (writes $OUT/train.jsonl and $OUT/train.log)
+#   bash benchmarks/gpu_train.sh      (writes $OUT/train.jsonl, $OUT/train.log, $OUT/smoke.log)
+# A 10-second smoke run on the GPU goes first and stops the script if it fails, so a broken CUDA
+# path costs a minute, not the whole lease.
 set -uo pipefail
+t0=$(date +%s)
 if [ -d .whl ]; then
   python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade --target /tmp/site .whl/*.whl \
     && export PYTHONPATH=/tmp/site || exit 1
 fi
 export PYTHONPATH="$PWD/src${PYTHONPATH:+:$PYTHONPATH}" PYTHONUNBUFFERED=1 OMP_WAIT_POLICY=PASSIVE
 out="${OUT:-.}"
-nvidia-smi --query-gpu=name,memory.total --format=csv,noheader
-# The serial loop is what --fused runs in its child, without the services around it: the curve
-# comes from its own evaluations (the fused mode publishes the same evaluations to the Elo Service).
-timeout 560 python3 -m generals_rl.training.serial \
-  device=cuda seed=1 time_budget_s=420 eval_every_s=140 eval_games=200 \
-  eval_opponents=expander,gatherer games=2048 unroll=32 minibatch=512 \
-  log_path="$out/train.jsonl" 2>&1 | tee "$out/train.log"
+budget="${GRL_GPU_BUDGET_S:-320}"
+nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader
+python3 -c "import torch; print('torch', torch.__version__, torch.cuda.get_device_name(0))"
+network=(--set channels=32 --set blocks=4)
+fused() {  # grl train --fused on CUDA with the services on a fresh data folder
+  local data="$1"; shift
+  rm -rf "$data"
+  python3 -m generals_rl.cli.main train --fused --no-dashboard --no-gateway --no-evaluate \
+    --data-dir "$data" --set device=cuda "${network[@]}" "$@"
+}
+start=$(date +%s)
+timeout 150 bash -c "$(declare -p network); $(declare -f fused); fused /tmp/grl-smoke \
+  --set time_budget_s=10 --set games=256 --set eval_every_s=0 --set eval_games=2 \
+  --set eval_max_ticks=50 --set eval_opponents=expander,gatherer" > "$out/smoke.log" 2>&1
+code=$?
+tail -5 "$out/smoke.log"
+if [ "$code" -ne 0 ] || ! grep -q "fused finished" "$out/smoke.log"; then
+  echo "smoke run failed (exit $code) after $(( $(date +%s) - start )) s: see smoke.log"; exit 1
+fi
+echo "smoke run passed in $(( $(date +%s) - start )) s"
+timeout $(( 585 - ($(date +%s) - t0) )) bash -c "$(declare -p network); $(declare -f fused); fused /tmp/grl-run \
+  --set time_budget_s=$budget --set games=2048 --set unroll=32 --set minibatch=512 \
+  --set eval_every_s=0 --set eval_games=200 --set eval_opponents=expander,gatherer \
+  --set log_path=$out/train.jsonl" 2>&1 | tee "$out/train.log" | grep -v "^ *[0-9]* s  env"
+grep '"eval"' "$out/train.jsonl"
+grep '"profile_s"' "$out/train.jsonl" | tail -1 | python3 -c "import json,sys; \
+[print(json.dumps({k: r[k] for k in ('update','train_s','env_steps','profile_s')})) for r in map(json.loads, sys.stdin)]"

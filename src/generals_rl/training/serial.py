@@ -219,7 +219,7 @@ def train(
         if iteration % config.log_every == 0:
             line = _progress(learner, train_s, env_steps, side, metrics, train_results)
             console.print(line["text"], soft_wrap=True)
-            _log(config, {k: v for k, v in line.items() if k != "text"})
+            _log(config, {**{k: v for k, v in line.items() if k != "text"}, "profile_s": dict(profile)})
             train_results = {}
 
         # EVALUATE: against the bots on the evaluation maps (not counted as training time)
