@@ -14,7 +14,7 @@ platforms+=(--platform manylinux2014_x86_64 --platform any)
 wanted=(
   sqlalchemy alembic mako greenlet gymnasium farama-notifications pettingzoo
   grpcio grpcio-health-checking grpcio-reflection protobuf boto3 botocore s3transfer jmespath
-  redis psycopg psycopg-binary fastapi starlette pydantic pydantic-core annotated-types annotated-doc
+  redis psycopg psycopg-binary fastapi starlette pydantic pydantic-core annotated-types annotated-doc opentelemetry-api
   typing-inspection uvicorn websockets python-socketio python-engineio bidict simple-websocket wsproto
 )
 for name in "${wanted[@]}"; do
