@@ -18,27 +18,28 @@ out="${OUT:-.}"
 budget="${GRL_GPU_BUDGET_S:-320}"
 nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader
 python3 -c "import torch; print('torch', torch.__version__, torch.cuda.get_device_name(0))"
-network=(--set channels=32 --set blocks=4)
-fused() {  # grl train --fused on CUDA with the services on a fresh data folder
-  local data="$1"; shift
+fused() {  # LIMIT DATA [--set ...]: grl train --fused on CUDA, the services on a fresh data folder
+  local limit="$1" data="$2"; shift 2
   rm -rf "$data"
-  python3 -m generals_rl.cli.main train --fused --no-dashboard --no-gateway --no-evaluate \
-    --data-dir "$data" --set device=cuda "${network[@]}" "$@"
+  timeout "$limit" python3 -m generals_rl.cli.main train --fused --no-dashboard --no-gateway \
+    --no-evaluate --data-dir "$data" --set device=cuda --set channels=32 --set blocks=4 "$@"
 }
-start=$(date +%s)
-timeout 150 bash -c "$(declare -p network); $(declare -f fused); fused /tmp/grl-smoke \
-  --set time_budget_s=10 --set games=256 --set eval_every_s=0 --set eval_games=2 \
-  --set eval_max_ticks=50 --set eval_opponents=expander,gatherer" > "$out/smoke.log" 2>&1
+fused 150 /tmp/grl-smoke --set time_budget_s=10 --set games=256 --set eval_every_s=0 \
+  --set eval_games=2 --set eval_max_ticks=50 --set eval_opponents=expander,gatherer > "$out/smoke.log" 2>&1
 code=$?
 tail -5 "$out/smoke.log"
 if [ "$code" -ne 0 ] || ! grep -q "fused finished" "$out/smoke.log"; then
-  echo "smoke run failed (exit $code) after $(( $(date +%s) - start )) s: see smoke.log"; exit 1
+  echo "smoke run failed (exit $code) after $(( $(date +%s) - t0 )) s: see smoke.log"; exit 1
 fi
-echo "smoke run passed in $(( $(date +%s) - start )) s"
-timeout $(( 585 - ($(date +%s) - t0) )) bash -c "$(declare -p network); $(declare -f fused); fused /tmp/grl-run \
-  --set time_budget_s=$budget --set games=2048 --set unroll=32 --set minibatch=512 \
-  --set eval_every_s=0 --set eval_games=200 --set eval_opponents=expander,gatherer \
-  --set log_path=$out/train.jsonl" 2>&1 | tee "$out/train.log" | grep -v "^ *[0-9]* s  env"
+echo "smoke run passed, $(( $(date +%s) - t0 )) s after the start"
+fused $(( 585 - ($(date +%s) - t0) )) /tmp/grl-run --set time_budget_s="$budget" --set games=2048 \
+  --set unroll=32 --set minibatch=512 --set eval_every_s=0 --set eval_games=200 \
+  --set eval_opponents=expander,gatherer --set log_path="$out/train.jsonl" 2>&1 \
+  | tee "$out/train.log" | grep -v "^ *[0-9]* s  env"
 grep '"eval"' "$out/train.jsonl"
-grep '"profile_s"' "$out/train.jsonl" | tail -1 | python3 -c "import json,sys; \
-[print(json.dumps({k: r[k] for k in ('update','train_s','env_steps','profile_s')})) for r in map(json.loads, sys.stdin)]"
+# the last progress line: the means over training time, and where that time went
+grep '"profile_s"' "$out/train.jsonl" | tail -1 | python3 -c "import json, sys
+for r in map(json.loads, sys.stdin):
+    print(json.dumps({'update': r['update'], 'train_s': r['train_s'], 'env_steps': r['env_steps'],
+        'env_steps_per_s': r['env_steps'] / r['train_s'], 'samples_per_s': r['samples'] / r['train_s'],
+        'profile_s': r['profile_s']}))"

@@ -53,9 +53,8 @@ class FusedRun:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._nonce = uuid.uuid4().hex[:8]
         self._last_step = -1
-        self._last_counts: tuple[float, int, int] | None = None  # (train_s, env_steps, samples)
-        self._last_progress: Progress | None = None
-        self._rates: dict[str, float] = {}
+        self._last_progress: Progress | None = None  # of the latest iteration
+        self._published: Progress | None = None  # of the latest publication
 
     def stop(self) -> None:
         self._stopping.set()
@@ -102,19 +101,16 @@ class FusedRun:
 
     def _metrics(self, progress: Progress) -> dict[str, float]:
         """What a version is published with: the iteration's losses, and the counters and rates (per
-        training second, since the last publication; the dashboard reads them from here, as fused
-        mode has no Replay Service)."""
+        training second, since the previous publication; the dashboard reads them from here, as
+        fused mode has no Replay Service)."""
         out = {k: v for k, v in progress.metrics.items() if np.isfinite(v)}
         out.update(env_steps=float(progress.env_steps), samples=float(progress.samples))
-        counts = (progress.train_s, progress.env_steps, progress.samples)
-        last, self._last_counts = self._last_counts, counts
-        if last is not None and counts[0] > last[0]:
-            span = counts[0] - last[0]
-            self._rates = {
-                "env_steps_per_s": (counts[1] - last[1]) / span,
-                "samples_per_s": (counts[2] - last[2]) / span,
-            }
-        return {**out, **self._rates}
+        last, self._published = self._published, progress
+        if last is not None and progress.train_s > last.train_s:
+            span = progress.train_s - last.train_s
+            out["env_steps_per_s"] = (progress.env_steps - last.env_steps) / span
+            out["samples_per_s"] = (progress.samples - last.samples) / span
+        return out
 
     # -- on the event loop --------------------------------------------------------------------------
 

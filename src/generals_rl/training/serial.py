@@ -125,8 +125,8 @@ class Progress:
     metrics: dict[str, float]
     env_steps: int
     train_s: float
+    samples: int  # trajectories (of T steps) learned from so far in this process
     evaluations: tuple[Evaluation, ...]  # the ones finished in this iteration
-    samples: int = 0  # trajectories (of T steps) learned from so far in this process
 
 
 def train(
@@ -208,8 +208,8 @@ def train(
         learner.set_lr(_learning_rate(config, learner.step, train_s))
         update_clock = time.perf_counter()
         metrics = learner.learn(rollout.trajectories, generator)
-        samples += collector.num_trajectories
         profile["update"] += time.perf_counter() - update_clock
+        samples += collector.num_trajectories
         if config.past_every > 0 and learner.step // config.past_every > len(past_pool) - 1:
             past_pool = [*past_pool, copy.deepcopy(network.state_dict())][-config.past_pool :]
         train_s += time.perf_counter() - clock
@@ -219,7 +219,8 @@ def train(
         if iteration % config.log_every == 0:
             line = _progress(learner, train_s, env_steps, side, metrics, train_results)
             console.print(line["text"], soft_wrap=True)
-            _log(config, {**{k: v for k, v in line.items() if k != "text"}, "profile_s": dict(profile)})
+            record = {k: v for k, v in line.items() if k != "text"}
+            _log(config, {**record, "samples": samples, "profile_s": dict(profile)})
             train_results = {}
 
         # EVALUATE: against the bots on the evaluation maps (not counted as training time)
@@ -255,7 +256,7 @@ def train(
         # HOOK: the caller sees the iteration (fused mode publishes versions from here) and may stop
         if on_iteration is not None:
             fresh = tuple(evaluations[finished_before:])
-            if on_iteration(Progress(learner, metrics, env_steps, train_s, fresh, samples)):
+            if on_iteration(Progress(learner, metrics, env_steps, train_s, samples, fresh)):
                 stop = done = True
 
         # CHECKPOINT: weights, optimizer and step; snapshots of the weights by training time
