@@ -28,6 +28,7 @@ TINY = TrainConfig(
     blocks=1,
     global_context=False,
     distance_features=False,
+    memory=False,
     minibatch=0,
     lr=3e-3,
     normalize_advantages=False,

@@ -168,11 +168,12 @@ def test_an_agent_remembers_per_game_and_forgets_finished_games() -> None:
     assert result.games == 4
 
 
-def test_a_memory_network_is_an_option_that_validates_and_acts_without_a_memory() -> None:
+def test_memory_is_the_training_default_and_an_option_that_validates_and_acts_without_a_memory() -> None:
     torch.manual_seed(0)
     network = build("resnet-v1", MEMORY_NET)
     assert network.uses_memory and not build("resnet-v1", {"channels": 8, "blocks": 1}).uses_memory
-    assert ResNetConfig().memory is False and TrainConfig().network_config()["memory"] is False
+    # trained networks remember by default; a saved config without the field is the plain net
+    assert TrainConfig().network_config()["memory"] is True and ResNetConfig().memory is False
     copy = build(network.arch_id, network.config_json())
     copy.load_state_dict(network.state_dict())
     obs = observe(initial_state(generate_maps(2, seed=5))).player(0)

@@ -131,7 +131,7 @@ class TrainConfig:
     global_context: bool = True
     distance_features: bool = True
     general_distance: bool = False
-    memory: bool = False
+    memory: bool = True
 
     lr: float = 2e-3
     lr_final: float = 2e-4
