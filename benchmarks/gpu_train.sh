@@ -3,8 +3,10 @@
 # learning on one GPU, no RPC in the hot loop; the services on the embedded defaults beside it) from
 # scratch for 320 s of training, then env steps/s, learner samples/s and the win rates against
 # expander and gatherer (200 games each, Wilson intervals), and where the training time went.
-# Here first: bash benchmarks/gpu_wheels.sh; then run there with carry [".whl"]:
-#   bash benchmarks/gpu_train.sh      (writes $OUT/train.jsonl, $OUT/train.log, $OUT/smoke.log)
+# Before the run, the scripted bots (the teacher and opponents) on CUDA: their tests and their speed
+# (benchmarks/bots.py). Here first: bash benchmarks/gpu_wheels.sh; then run there with carry [".whl"]:
+#   bash benchmarks/gpu_train.sh      (writes $OUT/train.jsonl, $OUT/train.log, $OUT/smoke.log,
+#                                      $OUT/bots.jsonl)
 # A 10-second smoke run on the GPU goes first and stops the script if it fails, so a broken CUDA
 # path costs a minute, not the whole lease.
 set -uo pipefail
@@ -32,6 +34,11 @@ if [ "$code" -ne 0 ] || ! grep -q "fused finished" "$out/smoke.log"; then
   echo "smoke run failed (exit $code) after $(( $(date +%s) - t0 )) s: see smoke.log"; exit 1
 fi
 echo "smoke run passed, $(( $(date +%s) - t0 )) s after the start"
+# the scripted bots on CUDA: the same moves as on the CPU, and their speed checking convergence
+# every sweep or every 8 (each check waits for the device)
+timeout 60 python3 -m pytest -q -p no:cacheprovider tests/unit/test_cuda.py 2>&1 | tail -3
+timeout 60 python3 benchmarks/bots.py --device cuda --batch 2048 --ticks 100 --rounds 1 \
+  --every 1 --every 8 | tee "$out/bots.jsonl"
 fused $(( 585 - ($(date +%s) - t0) )) /tmp/grl-run --set time_budget_s="$budget" --set games=2048 \
   --set unroll=32 --set minibatch=512 --set eval_every_s=0 --set eval_games=200 \
   --set eval_opponents=expander,gatherer --set log_path="$out/train.jsonl" 2>&1 \

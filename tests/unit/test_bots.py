@@ -7,7 +7,7 @@ from collections.abc import Iterator
 import pytest
 import torch
 
-from generals_rl.agents import BOTS, Agent, ExpanderAgent, GathererAgent, RandomAgent, make_agent
+from generals_rl.agents import BOTS, Agent, ExpanderAgent, GathererAgent, RandomAgent, make_agent, tactics
 from generals_rl.agents.arena import MatchResult, play_games
 from generals_rl.game import EngineConfig, MapConfig, generate_maps, initial_state, observe, step
 from generals_rl.game.maps import Maps
@@ -118,6 +118,36 @@ def test_deterministic_for_a_seed(bot: type[Agent]) -> None:
 
     first, again = trace(5), trace(5)
     assert all(torch.equal(a, b) for a, b in zip(first, again, strict=True))
+
+
+def test_checking_convergence_every_few_sweeps_changes_no_move(monkeypatch: pytest.MonkeyPatch) -> None:
+    """On CUDA the searches check convergence every few sweeps (a check waits for the device); the
+    sweeps past convergence must change nothing: the same games, move for move, checked every 5."""
+    maps = generate_maps(6, MapConfig.generalsio_1v1(), seed=21)
+
+    def trace() -> list[torch.Tensor]:
+        agents = [GathererAgent(3), ExpanderAgent(4)]
+        seen: list[torch.Tensor] = []
+        state = initial_state(maps)
+        for _ in range(300):
+            obs = observe(state)
+            actions = torch.stack([a.act(obs.player(p)) for p, a in enumerate(agents)], dim=1)
+            seen.append(actions)
+            state = step(state, actions)
+        return seen
+
+    every_sweep = trace()
+    monkeypatch.setitem(tactics.SWEEPS_PER_CHECK, "cpu", 5)
+    assert tactics.sweeps_per_check(torch.device("cpu")) == 5
+    assert all(torch.equal(a, b) for a, b in zip(every_sweep, trace(), strict=True))
+    # and a search cut short by its limit stops at the same step whichever sweeps it checks
+    board = observe(initial_state(maps)).player(0)
+    sources = board.plane("general")
+    walkable = ~board.plane("mountain") & ~board.plane("obstacle_in_fog")
+    limited = tactics.distance_field(sources, walkable, limit=7)
+    assert int(limited.max()) == 7
+    monkeypatch.setitem(tactics.SWEEPS_PER_CHECK, "cpu", 1)
+    assert torch.equal(limited, tactics.distance_field(sources, walkable, limit=7))
 
 
 def fresh_game_actions(agent: Agent, opponent: Agent, state: GameState, ticks: int) -> list[int]:

@@ -137,6 +137,16 @@ class _FlatGrid:
         return out
 
 
+SWEEPS_PER_CHECK = {"cuda": 8}
+"""Sweeps of a search between its convergence checks, by device type (1 where not listed). A check
+reads a result on the host, so on CUDA every check waits for the device's queue to drain; a few
+sweeps past convergence cost less there. On the CPU a check is cheap and every sweep is checked."""
+
+
+def sweeps_per_check(device: torch.device) -> int:
+    return SWEEPS_PER_CHECK.get(device.type, 1)
+
+
 def on_games(games: Tensor | None, fill: int, search: Callable[..., Tensor], *boards: Tensor) -> Tensor:
     """``search(*boards)`` on the games where ``games`` (bool (B,)) is true only, ``fill`` in the
     others; all of them when ``games`` is None. Searches cost per game, so skipping pays."""
@@ -166,13 +176,14 @@ def distance_field(
         unvisited = grid.pad(passable & ~sources, False)
         start = unvisited.clone()
         waited = torch.zeros(frontier.shape, dtype=torch.int32, device=sources.device)
+        every = sweeps_per_check(sources.device)
         step = 0
         while limit is None or step < limit:
             frontier = grid.grow(frontier) & unvisited
-            if not any_true(frontier):
-                break
             step += 1
-            unvisited ^= frontier
+            if step % every == 0 and not any_true(frontier):
+                break
+            unvisited ^= frontier  # steps past the last tile reached change only unreached tiles
             waited += unvisited
         dist = torch.where(start & ~unvisited, waited + 1, -1)
         return grid.unpad(torch.where(grid.pad(sources, False), 0, dist))
@@ -201,11 +212,12 @@ def cost_field(
         # Entering a blocked tile costs UNREACHED, so no path goes through one.
         price = torch.where(open_, grid.pad(cost.to(torch.int32).clamp(1, UNREACHED - 1), 1), UNREACHED)
         dist = torch.where(grid.pad(sources, False), 0, UNREACHED).to(torch.int32)
-        for _ in range(max_sweeps):
+        every = sweeps_per_check(sources.device)
+        for sweep in range(1, max_sweeps + 1):
             relaxed = torch.minimum(dist, grid.neighbour_min(dist + price)).clamp_(max=UNREACHED)
-            if torch.equal(relaxed, dist):
+            if sweep % every == 0 and torch.equal(relaxed, dist):
                 break
-            dist = relaxed
+            dist = relaxed  # a sweep past convergence changes nothing
         return grid.unpad(torch.where(open_, dist, UNREACHED))
 
     return on_games(games, UNREACHED, search, sources, cost, passable).contiguous()
