@@ -21,7 +21,8 @@ scheduled on a busy machine), so the loop's shares add up to 1.
 
 Plus ``actor_env_steps_per_s``, ``learner_samples_per_s`` and the mean policy lag of the sampled
 data in versions. Figures are of this machine and the config used; the defaults are a laptop-size
-run (32 games of generals.io-like maps, T = 32, ``resnet-v1`` 32 x 3).
+run (32 games of generals.io-like maps, T = 32, ``TrainConfig``'s network: ``resnet-v1`` 16 x 2 with
+the memory channels).
 
     python benchmarks/training_time.py                      # 60 s
     python benchmarks/training_time.py --seconds 20 --set map_side=10 --set games=16
@@ -189,7 +190,7 @@ def figures(config: TrainConfig, actor: dict[str, Any], learner: dict[str, Any])
         "map_side": config.map_side or "generals.io 1v1",
         "games": config.games,
         "unroll": config.unroll,
-        "network": f"{config.arch} {config.channels}x{config.blocks}",
+        "network": f"{config.arch} {config.channels}x{config.blocks}" + (" memory" if config.memory else ""),
         "cpu_threads": 1,
         "layout": "services, actor and learner in three processes",
     }
