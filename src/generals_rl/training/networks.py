@@ -35,6 +35,7 @@ import torch
 from torch import Tensor, nn
 from torch.nn import functional as F
 
+from generals_rl.agents.tactics import distance_field
 from generals_rl.game.observations import PLANE, PLANES, Observation
 from generals_rl.training.memory import MEMORY_PLANES, empty_memory, memory_planes, remember
 
@@ -85,22 +86,11 @@ def distance_planes(obs: Observation, *, own_general: bool = False) -> Tensor:
     targets = [~planes[:, PLANE["mine"]] & ~blocked, planes[:, PLANE["enemy"]]]
     if own_general:
         targets.append(planes[:, PLANE["general"]] & planes[:, PLANE["mine"]])
-    stacked = torch.stack(targets, dim=1)
-    h, w = stacked.shape[-2:]
-    far = float(h + w)
-    distance = torch.where(stacked, 0.0, far)
-    passable = (~blocked).unsqueeze(1).expand_as(distance)
-    for step in range(h + w):
-        nearest = distance.clone()  # the smallest distance among each tile and its 4 neighbours
-        torch.minimum(nearest[..., 1:, :], distance[..., :-1, :], out=nearest[..., 1:, :])
-        torch.minimum(nearest[..., :-1, :], distance[..., 1:, :], out=nearest[..., :-1, :])
-        torch.minimum(nearest[..., :, 1:], distance[..., :, :-1], out=nearest[..., :, 1:])
-        torch.minimum(nearest[..., :, :-1], distance[..., :, 1:], out=nearest[..., :, :-1])
-        relaxed = torch.where(passable, torch.minimum(distance, nearest + 1.0), distance)
-        if step % 4 == 3 and torch.equal(relaxed, distance):
-            break
-        distance = relaxed
-    return (distance / far).clamp(max=1.0)
+    n, h, w = blocked.shape
+    # one breadth-first search over the targets stacked along the batch: (K * N, H, W)
+    steps = distance_field(torch.cat(targets), (~blocked).repeat(len(targets), 1, 1))
+    steps = steps.view(len(targets), n, h, w).transpose(0, 1)
+    return torch.where(steps >= 0, steps.float() / (h + w), 1.0).clamp(max=1.0)
 
 
 @dataclass(frozen=True)
