@@ -88,7 +88,6 @@ def main() -> None:
                     "ticks": args.ticks,
                     "seconds": round(seconds, 3),
                     "rounds": args.rounds,
-                    "same_moves": True,
                 }
                 print(json.dumps(record), flush=True)
 

@@ -101,45 +101,37 @@ def test_expands_onto_neutral_land(bot: type[Agent]) -> None:
     assert bool((state.land()[:, 0] >= 10).all())
 
 
+def bot_moves(agents: list[Agent], maps: Maps, ticks: int) -> list[torch.Tensor]:
+    """Every tick's actions (B, players) of ``agents`` playing ``maps`` from the start."""
+    seen: list[torch.Tensor] = []
+    state = initial_state(maps)
+    for _ in range(ticks):
+        obs = observe(state)
+        actions = torch.stack([a.act(obs.player(p)) for p, a in enumerate(agents)], dim=1)
+        seen.append(actions)
+        state = step(state, actions)
+    return seen
+
+
+def same_moves(first: list[torch.Tensor], again: list[torch.Tensor]) -> bool:
+    return all(torch.equal(a, b) for a, b in zip(first, again, strict=True))
+
+
 @pytest.mark.parametrize("bot", SCRIPTED, ids=lambda c: c.name)
 def test_deterministic_for_a_seed(bot: type[Agent]) -> None:
     maps = generate_maps(4, MapConfig(), seed=14)
-
-    def trace(seed: int) -> list[torch.Tensor]:
-        agents = [bot(seed), ExpanderAgent(99)]
-        seen: list[torch.Tensor] = []
-        state = initial_state(maps)
-        for _ in range(200):
-            obs = observe(state)
-            actions = torch.stack([a.act(obs.player(p)) for p, a in enumerate(agents)], dim=1)
-            seen.append(actions)
-            state = step(state, actions)
-        return seen
-
-    first, again = trace(5), trace(5)
-    assert all(torch.equal(a, b) for a, b in zip(first, again, strict=True))
+    first = bot_moves([bot(5), ExpanderAgent(99)], maps, ticks=200)
+    assert same_moves(first, bot_moves([bot(5), ExpanderAgent(99)], maps, ticks=200))
 
 
 def test_checking_convergence_every_few_sweeps_changes_no_move(monkeypatch: pytest.MonkeyPatch) -> None:
     """On CUDA the searches check convergence every few sweeps (a check waits for the device); the
     sweeps past convergence must change nothing: the same games, move for move, checked every 5."""
     maps = generate_maps(6, MapConfig.generalsio_1v1(), seed=21)
-
-    def trace() -> list[torch.Tensor]:
-        agents = [GathererAgent(3), ExpanderAgent(4)]
-        seen: list[torch.Tensor] = []
-        state = initial_state(maps)
-        for _ in range(300):
-            obs = observe(state)
-            actions = torch.stack([a.act(obs.player(p)) for p, a in enumerate(agents)], dim=1)
-            seen.append(actions)
-            state = step(state, actions)
-        return seen
-
-    every_sweep = trace()
+    every_sweep = bot_moves([GathererAgent(3), ExpanderAgent(4)], maps, ticks=300)
     monkeypatch.setitem(tactics.SWEEPS_PER_CHECK, "cpu", 5)
     assert tactics.sweeps_per_check(torch.device("cpu")) == 5
-    assert all(torch.equal(a, b) for a, b in zip(every_sweep, trace(), strict=True))
+    assert same_moves(every_sweep, bot_moves([GathererAgent(3), ExpanderAgent(4)], maps, ticks=300))
     # and a search cut short by its limit stops at the same step whichever sweeps it checks
     board = observe(initial_state(maps)).player(0)
     sources = board.plane("general")
