@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 from generals_rl.game import encode_action, observe
 from generals_rl.game.observations import Observation
 from generals_rl.game.replay import Replay, simulate
+from generals_rl.game.rewards import RewardConfig, rewards
 from generals_rl.game.state import GameState
 from generals_rl.services.common import errors, sessions
 from generals_rl.services.game import convert
@@ -611,9 +612,27 @@ def test_batch_session_without_autoreset_and_recorded() -> None:
         assert replays_to(game.replay, session.state.select(k), 40)  # type: ignore[arg-type]
 
 
+def test_batch_session_shapes_rewards_with_the_guard_term() -> None:
+    # 14 steps: each general (opposite corners of the 8 x 8 board) is near the other
+    options = RewardOptions(guard=1.0, guard_radius=14, gamma=0.9)
+    spec = BatchSpec(num_games=8, maps=MapList((SMALL,)), engine=EngineOptions(max_ticks=60), reward=options)
+    session = BatchSession(spec)
+    guarded, plain = RewardConfig(guard=1.0, guard_radius=14, gamma=0.9), RewardConfig(gamma=0.9)
+    result = session.first()
+    differs = 0
+    for step in range(1, 41):
+        before = session.state
+        result = session.step(step, random_actions(result.observation.action_mask))
+        assert torch.allclose(result.rewards, rewards(before, session.state, guarded))
+        differs += int(not torch.allclose(result.rewards, rewards(before, session.state, plain)))
+    assert differs > 0  # the guard term was at work
+
+
 @pytest.mark.parametrize(
     ("spec", "error"),
     [
+        (BatchSpec(num_games=2, reward=RewardOptions(guard=math.nan)), errors.InvalidArgument),
+        (BatchSpec(num_games=2, reward=RewardOptions(guard_radius=65)), errors.InvalidArgument),
         (BatchSpec(num_games=0), errors.InvalidArgument),
         (BatchSpec(num_games=10**6), errors.ResourceExhausted),
         (BatchSpec(num_games=2, hosted_bots=("random", "random")), errors.InvalidArgument),

@@ -9,9 +9,10 @@ from hypothesis import strategies as st
 
 from generals_rl.game import EngineConfig, GameState, Maps, encode_action, initial_state, observe, step
 from generals_rl.game.engine import eliminate
-from generals_rl.game.rewards import RewardConfig, outcome, potential, rewards
+from generals_rl.game.rewards import RewardConfig, danger, outcome, potential, rewards
 
 SHAPED = RewardConfig(land=0.5, army=0.3, city=0.2, gamma=1.0)
+GUARDED = RewardConfig(land=0.5, army=0.3, city=0.2, guard=0.4, gamma=1.0)
 
 
 def game(text: str, teams: list[int] | None = None) -> GameState:
@@ -65,6 +66,34 @@ def test_potential_share_is_zero_when_nobody_has_any() -> None:
     assert potential(state, RewardConfig()).tolist() == [[0.0, 0.0]]
 
 
+def test_danger_is_how_far_the_largest_enemy_army_near_a_general_outweighs_it() -> None:
+    # A's general holds 10; B's armies stand 2, 4 and 5 steps from it (Manhattan).
+    state = put(game("A......\n.......\n......B"), {(0, 0): (0, 10), (1, 1): (1, 30), (2, 2): (1, 50)})
+    assert danger(state, radius=4)[0].tolist() == pytest.approx([40 / 60, 0.0])  # the 50, 4 steps away
+    assert danger(state, radius=3)[0].tolist() == pytest.approx([20 / 40, 0.0])  # only the 30 is near
+    assert danger(state, radius=1)[0].tolist() == [0.0, 0.0]
+    stronger = put(state, {(0, 0): (0, 60)})
+    assert danger(stronger, radius=4)[0].tolist() == [0.0, 0.0]  # the general outweighs both
+    # B's general (1 army) is 2 steps from A's 40: B is in danger now.
+    near_b = put(state, {(1, 5): (0, 40)})
+    assert danger(near_b, radius=2)[0].tolist() == pytest.approx([20 / 40, 39 / 41])
+    # As a potential: the danger counts against its player, centred so the two sum to zero.
+    phi = potential(state, RewardConfig(guard=1.0, guard_radius=4))[0].tolist()
+    assert phi == pytest.approx([-(40 / 60) / 2, (40 / 60) / 2])
+
+
+def test_danger_comes_from_enemies_only_and_ends_with_the_general() -> None:
+    state = game("A.C\n...\nB.D", teams=[0, 1, 0, 1])
+    ally = put(state, {(0, 1): (2, 99)})  # C's army next to A's general
+    assert danger(ally, radius=2)[0].tolist() == [0.0, 0.0, 0.0, 0.0]
+    enemy = put(state, {(0, 1): (3, 99)})  # D's
+    value = danger(enemy, radius=2)[0].tolist()
+    assert value[0] == pytest.approx(98 / 100) and value[2] == pytest.approx(98 / 100)  # C's general too
+    gone = enemy.clone()
+    gone.generals[0, 0] = -1
+    assert danger(gone, radius=2)[0, 0].item() == 0.0
+
+
 def test_shaped_reward_formula_on_one_transition() -> None:
     config = RewardConfig(land=1.0, army=0.5, gamma=0.9)
     before = put(game("A...B"), {(0, 0): (0, 6)})
@@ -100,16 +129,16 @@ def test_shaped_rewards_telescope_to_outcome_minus_initial_potential(seed: int, 
         mask[..., 0] = 0.05  # mostly move
         actions = torch.multinomial(mask.flatten(0, 1), 1, generator=gen).view(state.batch_size, -1)
         after = step(state, actions, config)
-        total += rewards(state, after, SHAPED)
+        total += rewards(state, after, GUARDED)
         state = after
-    expected = outcome(state) - potential(first, SHAPED)
+    expected = outcome(state) - potential(first, GUARDED)
     assert torch.allclose(total, expected, atol=1e-4)
 
 
 def test_shaped_1v1_rewards_are_zero_sum_every_tick() -> None:
     maps = Maps.cat([Maps.from_string(t) for t in ("A1.\n..B", "A.x..\n.....\n..#.B")])
     state = initial_state(maps)
-    config = RewardConfig(land=0.5, army=0.3, city=0.2, gamma=0.99)
+    config = RewardConfig(land=0.5, army=0.3, city=0.2, guard=0.4, gamma=0.99)
     gen = torch.Generator().manual_seed(1)
     shaped_ticks = 0
     for _ in range(60):

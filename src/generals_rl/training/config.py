@@ -92,6 +92,9 @@ class TrainConfig:
         teacher_decay_updates: the weight falls linearly to 0 over this many updates (0: constant).
     Reward shaping (``game.rewards``, potential-based):
         shaping_land, shaping_army, shaping_city: weights of the land, army and city shares.
+        shaping_guard: weight of the danger to the player's general (``rewards.danger``: how far
+            the largest enemy army near it outweighs the general's army).
+        shaping_guard_radius: how near, in steps (Manhattan distance), an enemy army endangers it.
         shaping_decay_updates: the weights fall linearly to 0 over this many updates (0: constant).
     Evaluation (``arena.play_games`` on generals.io-like maps, or ``map_side``'s):
         eval_every_s: training seconds between evaluations (0: only at the end; <0: never).
@@ -158,6 +161,8 @@ class TrainConfig:
     shaping_land: float = 1.0
     shaping_army: float = 0.0
     shaping_city: float = 0.0
+    shaping_guard: float = 0.0
+    shaping_guard_radius: int = 4
     shaping_decay_updates: int = 0
 
     eval_every_s: float = 300.0
@@ -189,6 +194,8 @@ class TrainConfig:
             raise ValueError("gamma must lie in (0, 1] and vtrace_lambda in [0, 1]")
         if self.lr <= 0 or self.lr_final < 0:
             raise ValueError("lr must be positive and lr_final non-negative")
+        if self.shaping_guard_radius < 1:
+            raise ValueError(f"shaping_guard_radius must be at least 1, got {self.shaping_guard_radius}")
         if self.teacher_coef < 0 or self.teacher_decay_updates < 0:
             raise ValueError("teacher_coef and teacher_decay_updates must be non-negative")
 
@@ -223,6 +230,8 @@ class TrainConfig:
             land=self.shaping_land * scale,
             army=self.shaping_army * scale,
             city=self.shaping_city * scale,
+            guard=self.shaping_guard * scale,
+            guard_radius=self.shaping_guard_radius,
             gamma=self.gamma,
         )
 

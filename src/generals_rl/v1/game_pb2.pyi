@@ -375,16 +375,20 @@ class MapList(_message.Message):
     def __init__(self, map_texts: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class RewardOptions(_message.Message):
-    __slots__ = ("land", "army", "city", "gamma")
+    __slots__ = ("land", "army", "city", "gamma", "guard", "guard_radius")
     LAND_FIELD_NUMBER: _ClassVar[int]
     ARMY_FIELD_NUMBER: _ClassVar[int]
     CITY_FIELD_NUMBER: _ClassVar[int]
     GAMMA_FIELD_NUMBER: _ClassVar[int]
+    GUARD_FIELD_NUMBER: _ClassVar[int]
+    GUARD_RADIUS_FIELD_NUMBER: _ClassVar[int]
     land: float
     army: float
     city: float
     gamma: float
-    def __init__(self, land: _Optional[float] = ..., army: _Optional[float] = ..., city: _Optional[float] = ..., gamma: _Optional[float] = ...) -> None: ...
+    guard: float
+    guard_radius: int
+    def __init__(self, land: _Optional[float] = ..., army: _Optional[float] = ..., city: _Optional[float] = ..., gamma: _Optional[float] = ..., guard: _Optional[float] = ..., guard_radius: _Optional[int] = ...) -> None: ...
 
 class BatchSpec(_message.Message):
     __slots__ = ("mode", "num_games", "num_players", "generator", "fixed", "seed", "engine", "hosted_bots", "reward", "autoreset", "record", "players", "unrated")

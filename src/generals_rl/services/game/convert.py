@@ -8,6 +8,7 @@ only what the wire can get wrong (unknown enum numbers, a missing oneof, bad ten
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
@@ -591,7 +592,14 @@ def batch_spec_from_proto(message: game_pb2.BatchSpec) -> BatchSpec:
         seed=message.seed,
         engine=engine_from_proto(message.engine),
         hosted_bots=tuple(message.hosted_bots),
-        reward=RewardOptions(land=reward.land, army=reward.army, city=reward.city, gamma=reward.gamma),
+        reward=RewardOptions(
+            land=reward.land,
+            army=reward.army,
+            city=reward.city,
+            gamma=reward.gamma,
+            guard=reward.guard,
+            guard_radius=reward.guard_radius,
+        ),
         autoreset=message.autoreset,
         record=message.record,
         players=tuple(player_from_proto(p, f"create.players[{i}]") for i, p in enumerate(message.players)),
@@ -607,9 +615,7 @@ def batch_spec_to_proto(spec: BatchSpec) -> game_pb2.BatchSpec:
         seed=spec.seed,
         engine=engine_to_proto(spec.engine),
         hosted_bots=list(spec.hosted_bots),
-        reward=game_pb2.RewardOptions(
-            land=spec.reward.land, army=spec.reward.army, city=spec.reward.city, gamma=spec.reward.gamma
-        ),
+        reward=game_pb2.RewardOptions(**dataclasses.asdict(spec.reward)),
         autoreset=spec.autoreset,
         record=spec.record,
         players=[player_to_proto(p) for p in spec.players],

@@ -355,12 +355,15 @@ class GamePage:
 
 @dataclass(frozen=True)
 class RewardOptions:
-    """Potential-based shaping weights (``generals_rl.game.rewards.RewardConfig``); gamma 0 means 0.99."""
+    """Potential-based shaping weights (``generals_rl.game.rewards.RewardConfig``); gamma 0 means
+    0.99 and guard_radius 0 means 4."""
 
     land: float = 0.0
     army: float = 0.0
     city: float = 0.0
     gamma: float = 0.0
+    guard: float = 0.0
+    guard_radius: int = 0
 
 
 @dataclass(frozen=True)

@@ -49,6 +49,7 @@ from generals_rl.services.game.results import build_result, end_reason
 from generals_rl.services.game.rooms import EndedGame
 
 MAX_FIXED_MAPS = 1024
+MAX_GUARD_RADIUS = 64
 
 
 class _Tap:
@@ -138,9 +139,13 @@ class BatchSession:
         self.engine = EngineConfig(options.move_order, max_ticks, options.city_regeneration)
         reward = spec.reward
         gamma = reward.gamma or 0.99
-        if not all(math.isfinite(w) for w in (reward.land, reward.army, reward.city)) or not 0 < gamma <= 1:
+        weights = {"land": reward.land, "army": reward.army, "city": reward.city, "guard": reward.guard}
+        if not all(math.isfinite(w) for w in weights.values()) or not 0 < gamma <= 1:
             raise InvalidArgument("reward: weights must be finite and gamma in (0, 1]")
-        self.reward = RewardConfig(land=reward.land, army=reward.army, city=reward.city, gamma=gamma)
+        radius = reward.guard_radius or RewardConfig.guard_radius
+        if not 1 <= radius <= MAX_GUARD_RADIUS:
+            raise InvalidArgument(f"reward.guard_radius: 1..{MAX_GUARD_RADIUS} (0 means 4), got {radius}")
+        self.reward = RewardConfig(**weights, gamma=gamma, guard_radius=radius)
         if spec.record:
             if len(spec.players) != players:
                 raise InvalidArgument(f"players: record needs one player per seat ({players})")
