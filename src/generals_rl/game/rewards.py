@@ -45,7 +45,7 @@ class RewardConfig:
     city: float = 0.0
     gamma: float = 0.99
     guard: float = 0.0
-    guard_radius: int = 4
+    guard_radius: int = 8
 
     @property
     def shaped(self) -> bool:

@@ -356,7 +356,7 @@ class GamePage:
 @dataclass(frozen=True)
 class RewardOptions:
     """Potential-based shaping weights (``generals_rl.game.rewards.RewardConfig``); gamma 0 means
-    0.99 and guard_radius 0 means 4."""
+    0.99 and guard_radius 0 means 8."""
 
     land: float = 0.0
     army: float = 0.0
