@@ -144,7 +144,7 @@ class BatchSession:
             raise InvalidArgument("reward: weights must be finite and gamma in (0, 1]")
         radius = reward.guard_radius or RewardConfig.guard_radius
         if not 1 <= radius <= MAX_GUARD_RADIUS:
-            raise InvalidArgument(f"reward.guard_radius: 1..{MAX_GUARD_RADIUS} (0 means {RewardConfig.guard_radius}), got {radius}")
+            raise InvalidArgument(f"reward.guard_radius: 1..{MAX_GUARD_RADIUS} (0: default), got {radius}")
         self.reward = RewardConfig(**weights, gamma=gamma, guard_radius=radius)
         if spec.record:
             if len(spec.players) != players:
