@@ -626,6 +626,8 @@ def test_batch_session_shapes_rewards_with_the_guard_term() -> None:
         assert torch.allclose(result.rewards, rewards(before, session.state, guarded))
         differs += int(not torch.allclose(result.rewards, rewards(before, session.state, plain)))
     assert differs > 0  # the guard term was at work
+    again = convert.batch_spec_from_proto(convert.batch_spec_to_proto(spec))
+    assert again.reward == options  # the guard options cross the wire
 
 
 @pytest.mark.parametrize(

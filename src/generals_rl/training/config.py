@@ -162,7 +162,7 @@ class TrainConfig:
     shaping_army: float = 0.0
     shaping_city: float = 0.0
     shaping_guard: float = 0.0
-    shaping_guard_radius: int = 8
+    shaping_guard_radius: int = RewardConfig.guard_radius
     shaping_decay_updates: int = 0
 
     eval_every_s: float = 300.0

@@ -198,14 +198,7 @@ class GameServiceRollouts:
         """(Re)open every stream with the current reward weights, retrying through outages."""
         await self._close_streams()
         reward = self.reward
-        options = RewardOptions(
-            land=reward.land,
-            army=reward.army,
-            city=reward.city,
-            gamma=reward.gamma,
-            guard=reward.guard,
-            guard_radius=reward.guard_radius,
-        )
+        options = RewardOptions(**dataclasses.asdict(reward))  # the same fields, by name
         for stream in self.streams:
             stream.spec = dataclasses.replace(stream.spec, reward=options)
             batch = await retry(
