@@ -11,17 +11,28 @@ from generals_rl.agents import make_agent
 from generals_rl.agents.arena import play_games
 from generals_rl.agents.neural import NeuralAgent
 from generals_rl.game import EngineConfig, MapConfig, Maps, generate_maps, initial_state, observe, step
-from generals_rl.training.networks import NUM_FEATURES, ResNetConfig, build, distance_planes, features
+from generals_rl.training.config import TrainConfig
+from generals_rl.training.networks import (
+    NUM_FEATURES,
+    ResNetConfig,
+    UNetConfig,
+    build,
+    distance_planes,
+    features,
+)
 
 SMALL = '{"channels": 8, "blocks": 1}'
+SMALL_UNET = '{"channels": 8, "blocks": 0, "levels": 2, "level_blocks": 1}'
+ARCHS = [("resnet-v1", SMALL), ("unet-v1", SMALL_UNET)]
 
 
+@pytest.mark.parametrize(("arch", "config"), ARCHS)
 @pytest.mark.parametrize(("side", "players"), [(6, 2), (12, 2), (18, 4), (23, 2)])
-def test_masked_head_never_picks_an_illegal_action(side: int, players: int) -> None:
+def test_masked_head_never_picks_an_illegal_action(arch: str, config: str, side: int, players: int) -> None:
     torch.manual_seed(0)
-    net = build("resnet-v1", SMALL)
-    config = MapConfig.generalsio_1v1() if players == 2 else MapConfig.ffa(players)
-    state = initial_state(generate_maps(16, config.with_side(side), seed=side))
+    net = build(arch, config)
+    maps = MapConfig.generalsio_1v1() if players == 2 else MapConfig.ffa(players)
+    state = initial_state(generate_maps(16, maps.with_side(side), seed=side))
     generator = torch.Generator().manual_seed(1)
     for _ in range(40):
         obs = observe(state)
@@ -47,14 +58,67 @@ def test_features_have_a_fixed_width_whatever_the_players() -> None:
         assert x.shape[1] == NUM_FEATURES and bool(torch.isfinite(x).all())
 
 
-def test_rebuilt_from_id_and_config_gives_the_same_outputs() -> None:
+@pytest.mark.parametrize(
+    ("arch", "config", "expected"),
+    [
+        ("resnet-v1", SMALL, ResNetConfig(channels=8, blocks=1)),
+        ("unet-v1", SMALL_UNET, UNetConfig(channels=8, blocks=0, levels=2, level_blocks=1)),
+    ],
+)
+def test_rebuilt_from_id_and_config_gives_the_same_outputs(arch: str, config: str, expected: object) -> None:
     torch.manual_seed(3)
-    net = build("resnet-v1", SMALL)
+    net = build(arch, config)
     copy = build(net.arch_id, net.config_json())
     copy.load_state_dict(net.state_dict())
     obs = observe(initial_state(generate_maps(4, seed=2))).player(1)
-    assert torch.equal(net(obs).logits, copy(obs).logits)
-    assert copy.config == ResNetConfig(channels=8, blocks=1)
+    assert torch.equal(net(obs).logits, copy(obs).logits) and torch.equal(net(obs).value, copy(obs).value)
+    assert copy.config == expected and type(copy).arch_id == arch
+
+
+def _reach(arch: str, config: dict[str, object], tile: tuple[int, int]) -> int:
+    """How many tiles away (the larger of the row and column distance) the input can be that the
+    trunk's features on ``tile`` of a 23x23 board depend on. The group norms are taken out first:
+    their board-wide statistics link every tile to every other one in any network."""
+
+    def without_norms(module: torch.nn.Module) -> None:
+        for name, child in module.named_children():
+            if isinstance(child, torch.nn.GroupNorm):
+                setattr(module, name, torch.nn.Identity())
+            without_norms(child)
+
+    torch.manual_seed(0)
+    net = build(arch, config)
+    without_norms(net)
+    x = torch.randn(1, net.input_planes, 23, 23, requires_grad=True)
+    net.trunk(x)[0, :, tile[0], tile[1]].sum().backward()
+    assert x.grad is not None
+    reached = (x.grad[0].abs().sum(dim=0) > 0).nonzero()
+    return int((reached - torch.tensor(tile)).abs().amax())
+
+
+def test_a_unet_sees_across_the_board_where_a_residual_tower_of_the_same_width_does_not() -> None:
+    tower = {"channels": 8, "blocks": 2}
+    assert _reach("resnet-v1", tower, (0, 0)) == _reach("resnet-v1", tower, (11, 11)) == 5
+    # the same two blocks at full resolution with no levels below are that residual tower
+    assert _reach("unet-v1", {**tower, "levels": 0}, (11, 11)) == 5
+    unet = {"channels": 8, "blocks": 0, "levels": 2, "level_blocks": 1}  # UNetConfig's defaults
+    assert _reach("unet-v1", unet, (11, 11)) == 11  # from the middle: the whole board
+    assert _reach("unet-v1", unet, (0, 0)) == 16
+    assert _reach("unet-v1", {**unet, "level_blocks": 2}, (0, 0)) == 22  # corner to corner
+
+
+def test_the_training_config_passes_each_architecture_only_its_own_fields() -> None:
+    unet = TrainConfig(arch="unet-v1", blocks=0, levels=3, level_blocks=2)
+    net = build(unet.arch, unet.network_config())
+    flags = {"global_context": True, "distance_features": True, "memory": True}  # TrainConfig's
+    assert net.config == UNetConfig(channels=16, blocks=0, levels=3, level_blocks=2, **flags)
+    assert "levels" not in TrainConfig().network_config()  # resnet-v1 has no levels
+    assert (
+        build("resnet-v1", TrainConfig(levels=3).network_config()).config
+        == build("resnet-v1", TrainConfig().network_config()).config
+    )
+    with pytest.raises(ValueError, match="unknown arch 'convnext'"):
+        TrainConfig(arch="convnext")
 
 
 @pytest.mark.parametrize(
@@ -64,6 +128,10 @@ def test_rebuilt_from_id_and_config_gives_the_same_outputs() -> None:
         ("resnet-v1", '{"width": 3}', "bad config for resnet-v1"),
         ("resnet-v1", "{not json", "bad config for resnet-v1"),
         ("resnet-v1", '{"channels": 0}', "channels must lie in 1..1024"),
+        ("resnet-v1", '{"levels": 2}', "bad config for resnet-v1"),
+        ("unet-v1", '{"levels": 5}', "levels must lie in 0..4"),
+        ("unet-v1", '{"level_blocks": -1}', "level_blocks in 0..16"),
+        ("unet-v1", '{"channels": 2000}', "channels must lie in 1..1024"),
     ],
 )
 def test_bad_architectures_and_configs_are_refused(arch: str, config: str, message: str) -> None:
@@ -71,9 +139,10 @@ def test_bad_architectures_and_configs_are_refused(arch: str, config: str, messa
         build(arch, config)
 
 
-def test_a_network_plays_as_an_agent() -> None:
+@pytest.mark.parametrize(("arch", "config"), ARCHS)
+def test_a_network_plays_as_an_agent(arch: str, config: str) -> None:
     torch.manual_seed(0)
-    agent = NeuralAgent(build("resnet-v1", SMALL), seed=0, name="model:0")
+    agent = NeuralAgent(build(arch, config), seed=0, name="model:0")
     result = play_games(
         [agent, make_agent("random", 1)], generate_maps(4, seed=9), EngineConfig(max_ticks=30)
     )

@@ -26,6 +26,7 @@ from typing import Any
 from generals_rl.game.engine import EngineConfig
 from generals_rl.game.generators import MapConfig
 from generals_rl.game.rewards import RewardConfig
+from generals_rl.training.networks import CONFIGS
 
 SELF = "self"
 """Opponent name: the current policy itself (both seats learn)."""
@@ -63,8 +64,11 @@ class TrainConfig:
         past_every: updates between snapshots of the policy added to the ``past`` pool.
         past_pool: snapshots kept in that pool (the oldest leave first).
     Network:
-        arch, channels, blocks, global_context, distance_features, general_distance, memory: the
-            policy network (``networks.build``; ``global_context``: the move head also sees
+        arch, channels, blocks, global_context, distance_features, general_distance, memory,
+            levels, level_blocks: the policy network (``networks.build``; ``arch`` ``resnet-v1``:
+            a residual tower of ``blocks`` blocks; ``unet-v1``: ``blocks`` at full resolution,
+            then ``levels`` halvings of the board with ``level_blocks`` blocks each, fields an
+            architecture does not have are not passed to it; ``global_context``: the move head also sees
             board-wide pooled features; ``distance_features``: walking distances to the nearest
             land to take and the nearest enemy as input planes; ``general_distance``: one more,
             to the player's own general; ``memory``: what each tile last showed and how long ago,
@@ -135,6 +139,8 @@ class TrainConfig:
     distance_features: bool = True
     general_distance: bool = False
     memory: bool = True
+    levels: int = 2
+    level_blocks: int = 1
 
     lr: float = 2e-3
     lr_final: float = 2e-4
@@ -196,6 +202,8 @@ class TrainConfig:
             raise ValueError("lr must be positive and lr_final non-negative")
         if self.shaping_guard_radius < 1:
             raise ValueError(f"shaping_guard_radius must be at least 1, got {self.shaping_guard_radius}")
+        if self.arch not in CONFIGS:
+            raise ValueError(f"unknown arch {self.arch!r}: choose one of {', '.join(sorted(CONFIGS))}")
         if self.teacher_coef < 0 or self.teacher_decay_updates < 0:
             raise ValueError("teacher_coef and teacher_decay_updates must be non-negative")
 
@@ -244,14 +252,9 @@ class TrainConfig:
         return self.teacher_coef
 
     def network_config(self) -> dict[str, Any]:
-        return {
-            "channels": self.channels,
-            "blocks": self.blocks,
-            "global_context": self.global_context,
-            "distance_features": self.distance_features,
-            "general_distance": self.general_distance,
-            "memory": self.memory,
-        }
+        """``arch``'s config from the network fields it has (``networks.CONFIGS``)."""
+        names = {field.name for field in dataclasses.fields(CONFIGS[self.arch])}
+        return {name: getattr(self, name) for name in sorted(names)}
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)

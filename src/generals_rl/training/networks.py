@@ -213,22 +213,19 @@ class _Residual(nn.Module):
         return F.relu(x + y)
 
 
-class ResNetPolicy(PolicyNetwork):
-    """Residual conv trunk; a 1x1 conv head gives the 8 move planes, pooled features the pass
-    logit and the value. Group norm, not batch norm: the same output in training and acting."""
+class ConvPolicy(PolicyNetwork):
+    """What every convolutional policy shares: the input planes its config asks for (``features``,
+    ``distance_planes``, the memory planes) and the heads over its trunk's full-resolution
+    features (a 1x1 conv gives the 8 move planes; pooled mean and max give the pass logit, the
+    value and, with ``global_context``, a per-channel bias of the move head). Subclasses define
+    ``build_trunk`` (its layers, made before the heads', so a seed gives the same weights as
+    before the heads were shared) and ``trunk``: input planes (N, ``input_planes``, H, W) to
+    features (N, ``channels``, H, W)."""
 
-    arch_id = "resnet-v1"
-    config_type = ResNetConfig
-
-    def __init__(self, config: ResNetConfig | None = None) -> None:
-        config = config or ResNetConfig()
+    def __init__(self, config: ResNetConfig) -> None:
         super().__init__(config)
+        self.build_trunk()
         c = config.channels
-        distances = DISTANCE_PLANES + (1 if config.general_distance else 0)
-        inputs = NUM_FEATURES + (distances if config.distance_features else 0)
-        inputs += MEMORY_PLANES if config.memory else 0
-        self.stem = nn.Sequential(nn.Conv2d(inputs, c, 3, padding=1), nn.GroupNorm(1, c), nn.ReLU())
-        self.tower = nn.Sequential(*[_Residual(c) for _ in range(config.blocks)])
         self.moves = nn.Conv2d(c, MOVE_PLANES, 1)
         self.pooled = nn.Sequential(nn.Linear(2 * c, c), nn.ReLU())
         self.pass_logit = nn.Linear(c, 1)
@@ -236,8 +233,20 @@ class ResNetPolicy(PolicyNetwork):
         self.context = nn.Linear(c, c) if config.global_context else None
 
     @property
+    def input_planes(self) -> int:
+        distances = DISTANCE_PLANES + (1 if self.config.general_distance else 0)
+        planes = NUM_FEATURES + (distances if self.config.distance_features else 0)
+        return planes + (MEMORY_PLANES if self.config.memory else 0)
+
+    @property
     def uses_memory(self) -> bool:
         return bool(self.config.memory)
+
+    def build_trunk(self) -> None:  # pragma: no cover
+        raise NotImplementedError
+
+    def trunk(self, x: Tensor) -> Tensor:  # pragma: no cover
+        raise NotImplementedError
 
     def forward(self, obs: Observation, memory: Tensor | None = None) -> PolicyOutput:
         x = features(obs)
@@ -248,7 +257,7 @@ class ResNetPolicy(PolicyNetwork):
                 n, h, w = obs.armies.shape
                 memory = remember(empty_memory(n, h, w, obs.armies.device), obs)
             x = torch.cat([x, memory_planes(memory, obs)], dim=1)
-        x = self.tower(self.stem(x))
+        x = self.trunk(x)
         n = x.shape[0]
         pooled = self.pooled(torch.cat([x.mean(dim=(2, 3)), x.amax(dim=(2, 3))], dim=1))
         if self.context is not None:
@@ -258,8 +267,88 @@ class ResNetPolicy(PolicyNetwork):
         return PolicyOutput(logits=masked_logits(logits, obs.action_mask), value=self.value(pooled).view(n))
 
 
-ARCHITECTURES: dict[str, Callable[[Any], PolicyNetwork]] = {ResNetPolicy.arch_id: ResNetPolicy}
-CONFIGS: dict[str, type] = {ResNetPolicy.arch_id: ResNetConfig}
+def _conv(inputs: int, outputs: int, stride: int = 1) -> nn.Sequential:
+    """3x3 convolution, group norm, ReLU."""
+    return nn.Sequential(
+        nn.Conv2d(inputs, outputs, 3, stride=stride, padding=1), nn.GroupNorm(1, outputs), nn.ReLU()
+    )
+
+
+class ResNetPolicy(ConvPolicy):
+    """A residual tower at full resolution (its receptive field: ``2 * blocks + 1`` tiles each
+    way). Group norm, not batch norm: the same output in training and acting."""
+
+    arch_id = "resnet-v1"
+    config_type = ResNetConfig
+
+    def __init__(self, config: ResNetConfig | None = None) -> None:
+        super().__init__(config or ResNetConfig())
+
+    def build_trunk(self) -> None:
+        c = self.config.channels
+        self.stem = _conv(self.input_planes, c)
+        self.tower = nn.Sequential(*[_Residual(c) for _ in range(self.config.blocks)])
+
+    def trunk(self, x: Tensor) -> Tensor:
+        return self.tower(self.stem(x))
+
+
+@dataclass(frozen=True)
+class UNetConfig(ResNetConfig):
+    """A U-Net: ``blocks`` residual blocks at full resolution (as ``ResNetConfig``), then ``levels``
+    times a stride-2 3x3 convolution halves the board (23 -> 12 -> 6) and ``level_blocks``
+    residual blocks run there; on the way back up each level is added to the one above and mixed
+    by a 3x3 convolution. Every level is ``channels`` wide. At the defaults a tile's features
+    depend on tiles up to 16 rows or columns away (from the middle of a 23x23 board: all of it;
+    a tower of two residual blocks: 5), for less work than such a tower, since a level holds a
+    quarter of the tiles of the one above. The other fields are ``ResNetConfig``'s."""
+
+    channels: int = 16
+    blocks: int = 0
+    levels: int = 2
+    level_blocks: int = 1
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if not 0 <= self.levels <= 4 or not 0 <= self.level_blocks <= 16:
+            raise ValueError(f"levels must lie in 0..4 and level_blocks in 0..16, got {self}")
+
+
+class UNetPolicy(ConvPolicy):
+    """``UNetConfig``'s U-Net trunk under ``ConvPolicy``'s heads. Group norm throughout."""
+
+    arch_id = "unet-v1"
+    config_type = UNetConfig
+
+    def __init__(self, config: UNetConfig | None = None) -> None:
+        super().__init__(config or UNetConfig())
+
+    def build_trunk(self) -> None:
+        config = self.config
+        c = config.channels
+        self.stem = _conv(self.input_planes, c)
+        self.tower = nn.Sequential(*[_Residual(c) for _ in range(config.blocks)])
+        self.downs = nn.ModuleList(
+            nn.Sequential(_conv(c, c, stride=2), *[_Residual(c) for _ in range(config.level_blocks)])
+            for _ in range(config.levels)
+        )
+        self.ups = nn.ModuleList(_conv(c, c) for _ in range(config.levels))
+
+    def trunk(self, x: Tensor) -> Tensor:
+        levels = [self.tower(self.stem(x))]
+        for down in self.downs:
+            levels.append(down(levels[-1]))
+        x = levels.pop()
+        for up, above in zip(self.ups, reversed(levels), strict=True):
+            x = up(above + F.interpolate(x, size=above.shape[-2:], mode="nearest"))
+        return x
+
+
+ARCHITECTURES: dict[str, Callable[[Any], PolicyNetwork]] = {
+    ResNetPolicy.arch_id: ResNetPolicy,
+    UNetPolicy.arch_id: UNetPolicy,
+}
+CONFIGS: dict[str, type] = {ResNetPolicy.arch_id: ResNetConfig, UNetPolicy.arch_id: UNetConfig}
 
 
 def build(arch_id: str, config_json: str | dict[str, Any] = "{}") -> PolicyNetwork:
