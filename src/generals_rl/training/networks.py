@@ -274,6 +274,10 @@ def _conv(inputs: int, outputs: int, stride: int = 1) -> nn.Sequential:
     )
 
 
+def _tower(channels: int, blocks: int) -> nn.Sequential:
+    return nn.Sequential(*[_Residual(channels) for _ in range(blocks)])
+
+
 class ResNetPolicy(ConvPolicy):
     """A residual tower at full resolution (its receptive field: ``2 * blocks + 1`` tiles each
     way). Group norm, not batch norm: the same output in training and acting."""
@@ -287,7 +291,7 @@ class ResNetPolicy(ConvPolicy):
     def build_trunk(self) -> None:
         c = self.config.channels
         self.stem = _conv(self.input_planes, c)
-        self.tower = nn.Sequential(*[_Residual(c) for _ in range(self.config.blocks)])
+        self.tower = _tower(c, self.config.blocks)
 
     def trunk(self, x: Tensor) -> Tensor:
         return self.tower(self.stem(x))
@@ -314,8 +318,9 @@ class UNetConfig(ResNetConfig):
             raise ValueError(f"levels must lie in 0..4 and level_blocks in 0..16, got {self}")
 
 
-class UNetPolicy(ConvPolicy):
-    """``UNetConfig``'s U-Net trunk under ``ConvPolicy``'s heads. Group norm throughout."""
+class UNetPolicy(ResNetPolicy):
+    """``UNetConfig``'s U-Net: the residual tower's trunk at full resolution, then the levels
+    below it; ``ConvPolicy``'s heads. Group norm throughout."""
 
     arch_id = "unet-v1"
     config_type = UNetConfig
@@ -324,18 +329,15 @@ class UNetPolicy(ConvPolicy):
         super().__init__(config or UNetConfig())
 
     def build_trunk(self) -> None:
-        config = self.config
-        c = config.channels
-        self.stem = _conv(self.input_planes, c)
-        self.tower = nn.Sequential(*[_Residual(c) for _ in range(config.blocks)])
+        super().build_trunk()
+        c, levels, blocks = self.config.channels, self.config.levels, self.config.level_blocks
         self.downs = nn.ModuleList(
-            nn.Sequential(_conv(c, c, stride=2), *[_Residual(c) for _ in range(config.level_blocks)])
-            for _ in range(config.levels)
+            nn.Sequential(_conv(c, c, stride=2), *_tower(c, blocks)) for _ in range(levels)
         )
-        self.ups = nn.ModuleList(_conv(c, c) for _ in range(config.levels))
+        self.ups = nn.ModuleList(_conv(c, c) for _ in range(levels))
 
     def trunk(self, x: Tensor) -> Tensor:
-        levels = [self.tower(self.stem(x))]
+        levels = [super().trunk(x)]
         for down in self.downs:
             levels.append(down(levels[-1]))
         x = levels.pop()
