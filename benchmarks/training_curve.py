@@ -108,6 +108,7 @@ def main() -> None:
     )
     parser.add_argument("--seed", type=int, default=12345, help="seed of the evaluation maps")
     parser.add_argument("--data-dir", type=Path, default=None, help="[default: a temporary folder]")
+    parser.add_argument("--device", default="cpu", help="where the evaluation games run (cpu, cuda)")
     parser.add_argument("--set", dest="overrides", action="append", default=[], help="grl train --set")
     parser.add_argument(
         "--evaluate-only", action="store_true", help="evaluate the run already in --data-dir (no training)"
@@ -160,7 +161,7 @@ def main() -> None:
         for at, info in points:
             network = networks[info.version]
             for opponent in opponents:
-                result = evaluate(network, opponent, args.games, maps, seed=args.seed)
+                result = evaluate(network, opponent, args.games, maps, seed=args.seed, device=args.device)
                 low, high = wilson_interval(result.wins, result.games)
                 _emit(
                     {

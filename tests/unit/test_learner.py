@@ -128,6 +128,18 @@ def test_the_curriculum_leads_up_to_the_run_maps_and_skips_sides_not_below_them(
     assert [dataclasses.replace(config, map_side=14).stage_side(u) for u in (0, 10)] == [12, 14]
 
 
+def test_the_learning_rate_decays_over_the_budget_or_lr_decay_s_and_then_holds() -> None:
+    config = dataclasses.replace(TINY, lr=1e-3, lr_final=1e-4, time_budget_s=100.0, total_updates=0)
+    assert [config.learning_rate(0, s) for s in (0.0, 50.0, 100.0)] == pytest.approx([1e-3, 5.5e-4, 1e-4])
+    early = dataclasses.replace(config, lr_decay_s=20.0)
+    assert [early.learning_rate(0, s) for s in (10.0, 20.0, 90.0)] == pytest.approx([5.5e-4, 1e-4, 1e-4])
+    by_updates = dataclasses.replace(config, total_updates=10, time_budget_s=0.0)
+    assert by_updates.learning_rate(5, 1e6) == pytest.approx(5.5e-4)  # no time budget: updates only
+    assert dataclasses.replace(config, lr_final=1e-3).learning_rate(7, 60.0) == pytest.approx(1e-3)
+    with pytest.raises(ValueError, match="lr_decay_s"):
+        dataclasses.replace(config, lr_decay_s=-1.0)
+
+
 def test_kickstarting_teaches_the_teachers_moves_with_a_decaying_weight() -> None:
     torch.set_num_threads(1)
     config = dataclasses.replace(TINY, teacher="expander", teacher_coef=1.0, teacher_decay_updates=100)

@@ -76,6 +76,8 @@ class TrainConfig:
     Optimisation:
         lr: Adam learning rate; lr_final: the rate reached at the end of the time or update budget
             (linear decay; equal to ``lr`` for a constant rate).
+        lr_decay_s: reach ``lr_final`` after this much training time and hold it from then on
+            (0: at the end of the budget).
         adam_eps: Adam epsilon.
         max_grad_norm: global gradient norm clip (0: no clipping).
         epochs: passes over each collected rollout.
@@ -144,6 +146,7 @@ class TrainConfig:
 
     lr: float = 2e-3
     lr_final: float = 2e-4
+    lr_decay_s: float = 0.0
     adam_eps: float = 1e-5
     max_grad_norm: float = 1.0
     epochs: int = 1
@@ -198,8 +201,8 @@ class TrainConfig:
             raise ValueError("curriculum_sides needs curriculum_updates >= 1")
         if not 0 < self.gamma <= 1 or not 0 <= self.vtrace_lambda <= 1:
             raise ValueError("gamma must lie in (0, 1] and vtrace_lambda in [0, 1]")
-        if self.lr <= 0 or self.lr_final < 0:
-            raise ValueError("lr must be positive and lr_final non-negative")
+        if self.lr <= 0 or self.lr_final < 0 or self.lr_decay_s < 0:
+            raise ValueError("lr must be positive, lr_final and lr_decay_s non-negative")
         if self.shaping_guard_radius < 1:
             raise ValueError(f"shaping_guard_radius must be at least 1, got {self.shaping_guard_radius}")
         if self.arch not in CONFIGS:
@@ -242,6 +245,16 @@ class TrainConfig:
             guard_radius=self.shaping_guard_radius,
             gamma=self.gamma,
         )
+
+    def learning_rate(self, updates: int, train_s: float) -> float:
+        """The rate after ``updates`` updates and ``train_s`` seconds: ``lr`` falling linearly to
+        ``lr_final`` over the update budget or ``lr_decay_s`` (else the time budget), whichever
+        ends first, then held."""
+        progress = updates / self.total_updates if self.total_updates > 0 else 0.0
+        decay_s = self.lr_decay_s or self.time_budget_s
+        if decay_s > 0:
+            progress = max(progress, train_s / decay_s)
+        return self.lr + (self.lr_final - self.lr) * min(1.0, progress)
 
     def teacher_weight(self, update: int) -> float:
         """The imitation loss weight at ``update`` (after the linear decay; 0 without a teacher)."""

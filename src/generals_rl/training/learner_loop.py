@@ -70,7 +70,7 @@ from generals_rl.training.remote import (
     table_config,
     wait_or_stop,
 )
-from generals_rl.training.serial import _finished, _learning_rate, resolve_device
+from generals_rl.training.serial import _finished, resolve_device
 
 log = logging.getLogger(__name__)
 
@@ -228,7 +228,7 @@ class LearnerLoop:
                 stop = batch is None or _finished(self.config, learner.step, train_s)
                 # UPDATE (every rank agrees on stopping first)
                 clock = time.perf_counter()
-                lr = _learning_rate(self.config, learner.step, train_s)
+                lr = self.config.learning_rate(learner.step, train_s)
                 metrics = await asyncio.to_thread(self._update, learner, batch, stop, lr)
                 self._count("update", time.perf_counter() - clock)
                 if metrics is None:

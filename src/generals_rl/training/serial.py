@@ -205,7 +205,7 @@ def train(
             profile[phase] += seconds
 
         # UPDATE: epochs x minibatches of V-trace / PPO steps, the learning rate decaying linearly
-        learner.set_lr(_learning_rate(config, learner.step, train_s))
+        learner.set_lr(config.learning_rate(learner.step, train_s))
         update_clock = time.perf_counter()
         metrics = learner.learn(rollout.trajectories, generator)
         profile["update"] += time.perf_counter() - update_clock
@@ -299,15 +299,6 @@ def _finished(config: TrainConfig, updates: int, train_s: float) -> bool:
     if config.total_updates > 0 and updates >= config.total_updates:
         return True
     return config.time_budget_s > 0 and train_s >= config.time_budget_s
-
-
-def _learning_rate(config: TrainConfig, updates: int, train_s: float) -> float:
-    progress = 0.0
-    if config.total_updates > 0:
-        progress = max(progress, updates / config.total_updates)
-    if config.time_budget_s > 0:
-        progress = max(progress, train_s / config.time_budget_s)
-    return config.lr + (config.lr_final - config.lr) * min(1.0, progress)
 
 
 def _steps_per_iteration(config: TrainConfig, collector: RolloutCollector) -> int:
