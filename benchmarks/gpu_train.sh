@@ -27,7 +27,7 @@ nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader
 python3 -c "import torch; print('torch', torch.__version__, torch.cuda.get_device_name(0))"
 
 if [ "${1:-train}" = evaluate ]; then
-  run="${2:-/tmp/grl-run}"
+  run="${2:-/tmp/grl-run}"  # the version latest 600 s after `started`: the last (training fits in 585)
   timeout $(( 585 - ($(date +%s) - t0) )) python3 benchmarks/training_curve.py --evaluate-only \
     --data-dir "$run" --seconds 600 --every 600 --opponents expander,gatherer --device cuda \
     | tee "$out/eval.jsonl"
@@ -57,8 +57,8 @@ elapsed=$(( $(date +%s) - t0 ))
 budget=$(( 585 - elapsed - 50 ))  # 50 s for the services to start and the last checkpoint
 [ "$budget" -gt "${GRL_GPU_BUDGET_S:-480}" ] && budget="${GRL_GPU_BUDGET_S:-480}"
 echo "smoke run passed, $elapsed s after the start; training for $budget s"
-# kickstarting from expander ends after 500 updates (of about 1,000): the teacher was the GPU run's
-# largest phase (36% of the time) while it lasted
+# kickstarting from expander ends after 500 updates (of about 1,100): over 1,500 updates it lasted the
+# whole run, and the opponents phase (teacher included) took 36% of the time
 fused $(( 585 - ($(date +%s) - t0) )) /tmp/grl-run --set time_budget_s="$budget" --set games=2048 \
   --set unroll=32 --set minibatch=512 --set teacher_decay_updates=500 --set eval_every_s=-1 \
   --set log_path="$out/train.jsonl" 2>&1 | tee "$out/train.log" | grep -v "^ *[0-9]* s  env"
