@@ -150,7 +150,8 @@ def test_kickstarting_teaches_the_teachers_moves_with_a_decaying_weight() -> Non
     first = learner.update(batch)
     for _ in range(40):
         last = learner.update(batch)
-    assert first["teacher_agreement"] < 0.5 < 0.8 < last["teacher_agreement"], (first, last)
+    assert first["teacher_agreement"] + 0.25 < last["teacher_agreement"], (first, last)
+    assert last["teacher_agreement"] > 0.8, last
     assert last["teacher_loss"] < first["teacher_loss"] / 2
     learner.step = 100  # the weight is 0 from here: no teacher term at all
     assert "teacher_agreement" not in learner.update(batch)

@@ -6,6 +6,8 @@ import dataclasses
 
 import pytest
 import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from generals_rl.agents import make_agent
 from generals_rl.agents.arena import play_games
@@ -19,6 +21,7 @@ from generals_rl.training.networks import (
     build,
     distance_planes,
     features,
+    sample,
 )
 
 SMALL = '{"channels": 8, "blocks": 1}'
@@ -48,6 +51,32 @@ def test_masked_head_never_picks_an_illegal_action(arch: str, config: str, side:
             assert bool((log_prob <= 0).all())
             actions.append(action)
         state = step(state, torch.stack(actions, dim=1))
+
+
+def test_sampled_actions_follow_the_probabilities() -> None:
+    probs = torch.tensor([[0.0, 0.5, 0.0, 0.2, 0.3, 0.0], [0.1, 0.0, 0.0, 0.0, 0.0, 0.9]])
+    draws = 20_000
+    generator = torch.Generator().manual_seed(0)
+    actions = sample(probs.repeat(draws, 1), generator).view(draws, 2)
+    for row in range(2):
+        counts = torch.bincount(actions[:, row], minlength=6).float()
+        assert bool((counts[probs[row] == 0] == 0).all())
+        expected = probs[row] * draws
+        # within 5 standard deviations of the binomial count, for every action
+        assert bool(((counts - expected).abs() <= 5 * (expected * (1 - probs[row])).sqrt() + 1e-6).all())
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    weights=st.lists(st.floats(1e-6, 1.0) | st.just(0.0), min_size=1, max_size=40).filter(lambda w: sum(w) > 0),
+    seed=st.integers(0, 2**31),
+)
+def test_an_action_of_probability_zero_is_never_sampled(weights: list[float], seed: int) -> None:
+    probs = torch.tensor(weights).repeat(64, 1)
+    probs = probs / probs.sum(dim=1, keepdim=True)
+    actions = sample(probs, torch.Generator().manual_seed(seed))
+    assert actions.shape == (64,)
+    assert bool((probs.gather(1, actions.unsqueeze(1)) > 0).all())
 
 
 def test_features_have_a_fixed_width_whatever_the_players() -> None:

@@ -56,7 +56,7 @@ def _potential(scalars: torch.Tensor) -> torch.Tensor:
 
 def test_each_seat_gets_its_own_shaped_reward_and_episode_end_at_its_step() -> None:
     torch.set_num_threads(1)
-    collector = _collector({"self": 1.0, "expander": 1.0}, games=8, unroll=160, max_ticks=120)
+    collector = _collector({"self": 1.0, "expander": 1.0}, games=16, unroll=250, max_ticks=120)
     rollout = collector.collect()
     trajectories = rollout.trajectories.to_torch()
     scalars = trajectories["scalars"]
@@ -84,7 +84,7 @@ def test_each_seat_gets_its_own_shaped_reward_and_episode_end_at_its_step() -> N
     assert bool((truncated <= dones).all())
 
     # Self-play rows come in seat pairs of one game: zero-sum rewards, the same episode ends.
-    pairs = 2 * split_games(8, [("self", 1.0), ("expander", 1.0)])[0][1]
+    pairs = 2 * split_games(16, [("self", 1.0), ("expander", 1.0)])[0][1]
     self_rewards = rewards[:pairs].view(-1, 2, rewards.shape[1])
     torch.testing.assert_close(self_rewards.sum(1), torch.zeros_like(self_rewards[:, 0]), rtol=0, atol=1e-5)
     assert torch.equal(dones[:pairs:2], dones[1:pairs:2])

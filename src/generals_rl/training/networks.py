@@ -139,10 +139,22 @@ class PolicyNetwork(nn.Module):
         if greedy:
             actions = out.logits.argmax(dim=1)
         else:
-            probs = torch.softmax(out.logits.float(), dim=1)
-            actions = torch.multinomial(probs, 1, generator=generator).squeeze(1)
+            actions = sample(torch.softmax(out.logits.float(), dim=1), generator)
         log_probs = torch.log_softmax(out.logits.float(), dim=1).gather(1, actions.unsqueeze(1)).squeeze(1)
         return actions, log_probs, out.value
+
+
+def sample(probs: Tensor, generator: torch.Generator | None = None) -> Tensor:
+    """One index per row of ``probs`` (N, A), drawn with those probabilities, by inverting the
+    cumulative sum at one uniform number a row: a dozen times faster than ``torch.multinomial``
+    on the flat action space (which draws an exponential variate for each of the A entries). An
+    entry of probability 0 is never drawn: its cumulative sum equals the one before it, and the
+    uniform is kept strictly below the row's total."""
+    cdf = probs.cumsum(dim=1)
+    total = cdf[:, -1:]
+    uniform = torch.rand(total.shape, generator=generator, device=probs.device, dtype=probs.dtype)
+    point = torch.minimum(uniform * total, torch.nextafter(total, torch.zeros_like(total)))
+    return torch.searchsorted(cdf, point, right=True).squeeze(1)
 
 
 def bf16_supported(device: torch.device | str) -> bool:
