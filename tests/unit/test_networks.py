@@ -68,7 +68,9 @@ def test_sampled_actions_follow_the_probabilities() -> None:
 
 @settings(max_examples=60, deadline=None)
 @given(
-    weights=st.lists(st.floats(1e-6, 1.0) | st.just(0.0), min_size=1, max_size=40).filter(lambda w: sum(w) > 0),
+    weights=st.lists(st.floats(1e-6, 1.0) | st.just(0.0), min_size=1, max_size=40).filter(
+        lambda w: sum(w) > 0
+    ),
     seed=st.integers(0, 2**31),
 )
 def test_an_action_of_probability_zero_is_never_sampled(weights: list[float], seed: int) -> None:
