@@ -22,9 +22,11 @@ scheduled on a busy machine), so the loop's shares add up to 1.
 Plus ``actor_env_steps_per_s``, ``learner_samples_per_s`` and the mean policy lag of the sampled
 data in versions. Figures are of this machine and the config used; the defaults are a laptop-size
 run (32 games of generals.io-like maps, T = 32, ``TrainConfig``'s network: ``resnet-v1`` 16 x 2 with
-the memory channels).
+the memory channels), one torch thread in each process (``threads``, ``learner_threads``: on 2
+cores ``grl train`` gives its learner 2).
 
     python benchmarks/training_time.py                      # 60 s
+    python benchmarks/training_time.py --set games=64 --set learner_threads=2   # grl train's layout
     python benchmarks/training_time.py --seconds 20 --set map_side=10 --set games=16
 """
 
@@ -191,7 +193,8 @@ def figures(config: TrainConfig, actor: dict[str, Any], learner: dict[str, Any])
         "games": config.games,
         "unroll": config.unroll,
         "network": f"{config.arch} {config.channels}x{config.blocks}" + (" memory" if config.memory else ""),
-        "cpu_threads": 1,
+        "actor_threads": config.threads,
+        "learner_threads": config.learner_threads or config.threads,
         "layout": "services, actor and learner in three processes",
     }
     a, wall = actor["seconds"], actor["wall"]

@@ -20,6 +20,7 @@ from generals_rl.training.learner import BUCKET, Learner
 from generals_rl.training.networks import build
 from generals_rl.training.rollout import RolloutCollector
 from generals_rl.training.serial import evaluate, train
+from generals_rl.training.train import share_cores
 
 # float32: bf16 gradients summed over differently split batches (DDP vs one process) differ by
 # more than the 1e-4 these tests compare at. The plain network: configs saved before its options.
@@ -138,6 +139,16 @@ def test_the_learning_rate_decays_over_the_budget_or_lr_decay_s_and_then_holds()
     assert dataclasses.replace(config, lr_final=1e-3).learning_rate(7, 60.0) == pytest.approx(1e-3)
     with pytest.raises(ValueError, match="lr_decay_s"):
         dataclasses.replace(config, lr_decay_s=-1.0)
+
+
+def test_grl_train_gives_the_learner_the_cores_its_actors_leave_plus_one() -> None:
+    auto = dataclasses.replace(TINY, threads=0, learner_threads=0)
+    shared = [share_cores(auto, actors, cores) for actors, cores in ((1, 2), (2, 4), (8, 16), (4, 2))]
+    assert [(c.threads, c.learner_threads) for c in shared] == [(1, 2), (1, 3), (1, 9), (1, 1)]
+    assert share_cores(dataclasses.replace(auto, learner_threads=1), 1, 2).learner_threads == 1
+    assert share_cores(dataclasses.replace(auto, threads=3), 1, 2).threads == 3  # set threads stay
+    with pytest.raises(ValueError, match="learner_threads"):
+        dataclasses.replace(TINY, learner_threads=-1)
 
 
 def test_kickstarting_teaches_the_teachers_moves_with_a_decaying_weight() -> None:

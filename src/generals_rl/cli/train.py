@@ -4,7 +4,6 @@ machine (``training/train.py``); ``--fused`` puts engine, inference and learning
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import os
 from pathlib import Path
 
@@ -16,7 +15,7 @@ from generals_rl.settings import Settings
 from generals_rl.training.config import TrainConfig, parse_overrides
 from generals_rl.training.evaluation import EvaluationConfig
 from generals_rl.training.remote import RemoteOptions
-from generals_rl.training.train import TrainLayout, run
+from generals_rl.training.train import TrainLayout, run, share_cores
 
 console = Console()
 
@@ -56,8 +55,8 @@ def train(
         evaluation = EvaluationConfig(map_side=cfg.map_side, seed=cfg.seed, bot_games=eval_games)
     except (ValueError, OSError) as error:
         raise typer.BadParameter(str(error)) from None
-    if cfg.threads == 0 and not fused:  # share the cores between the learner and the actors
-        cfg = dataclasses.replace(cfg, threads=max(1, (os.cpu_count() or 1) // (actors + 1)))
+    if not fused:
+        cfg = share_cores(cfg, actors, os.cpu_count() or 1)
     shape = "fused (one process)" if fused else f"1 learner, {actors} actors"
     logs = settings.data_dir / "logs" / cfg.run_name
     console.print(f"training run [bold]{cfg.run_name}[/]: {shape}; logs in {logs}", highlight=False)

@@ -46,7 +46,10 @@ class TrainConfig:
     Run:
         seed: seeds maps, sampling and the network's initial weights.
         device: ``auto`` (CUDA when available), ``cpu`` or ``cuda[:i]``.
-        threads: torch CPU threads (0: torch's default).
+        threads: torch CPU threads (0: torch's default; ``grl train`` shares the cores out).
+        learner_threads: torch CPU threads of the learner (``LearnerLoop``, ``grl learner``), 0:
+            ``threads``. ``grl train`` gives it the cores its actors do not use, plus one: the
+            actors wait on its rate limiter part of the time and lend it their core then.
         time_budget_s: stop after this much training time (0: no limit).
         total_updates: stop after this many updates (0: no limit).
     Games:
@@ -121,6 +124,7 @@ class TrainConfig:
     seed: int = 0
     device: str = "auto"
     threads: int = 0
+    learner_threads: int = 0
     time_budget_s: float = 900.0
     total_updates: int = 0
 
@@ -192,6 +196,8 @@ class TrainConfig:
         for name in positive:
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be at least 1, got {getattr(self, name)}")
+        if self.threads < 0 or self.learner_threads < 0:
+            raise ValueError("threads and learner_threads must be non-negative")
         weights = [w for _, w in self.opponents]
         if not weights or min(weights) < 0 or sum(weights) <= 0:
             raise ValueError(f"opponents need non-negative weights with a positive sum, got {self.opponents}")
