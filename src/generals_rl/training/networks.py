@@ -145,11 +145,12 @@ class PolicyNetwork(nn.Module):
 
 
 def sample(probs: Tensor, generator: torch.Generator | None = None) -> Tensor:
-    """One index per row of ``probs`` (N, A), drawn with those probabilities, by inverting the
-    cumulative sum at one uniform number a row: a dozen times faster than ``torch.multinomial``
-    on the flat action space (which draws an exponential variate for each of the A entries). An
-    entry of probability 0 is never drawn: its cumulative sum equals the one before it, and the
-    uniform is kept strictly below the row's total."""
+    """One index per row of ``probs`` (N, A; every row with a positive sum), drawn with those
+    probabilities by inverting the cumulative sum at one uniform number a row: on one CPU thread
+    about 20 times faster than ``torch.multinomial`` over the flat action space, which draws an
+    exponential variate for each of the A entries (``benchmarks/action_sampling.py``). An entry of
+    probability 0 is never drawn: its cumulative sum equals the one before it, and the uniform is
+    kept strictly below the row's total."""
     cdf = probs.cumsum(dim=1)
     total = cdf[:, -1:]
     uniform = torch.rand(total.shape, generator=generator, device=probs.device, dtype=probs.dtype)
