@@ -163,8 +163,8 @@ class LearnerLoop:
     async def _run(self) -> None:
         # SETUP
         config = self.config
-        if (config.learner_threads or config.threads) > 0:
-            torch.set_num_threads(config.learner_threads or config.threads)
+        if threads := config.learner_threads or config.threads:
+            torch.set_num_threads(threads)
         torch.manual_seed(config.seed)
         device = resolve_device(config.device)
         if device.type == "cuda" and dist.is_initialized():

@@ -59,7 +59,7 @@ def share_cores(config: TrainConfig, actors: int, cores: int) -> TrainConfig:
     actors when ``threads`` is 0 (set threads are kept): each actor gets ``cores // (actors + 1)``
     and the learner, unless ``learner_threads`` is set, the cores the actors do not use plus one.
     The learner sets the pace and the actors wait on its rate limiter part of the time, lending it
-    their cores then (on the 2-core CPU, a learner of 2 threads beside an actor of 1 made 16% more
+    their cores then (on the 2-core CPU, a learner of 2 threads beside an actor of 1 made 14% more
     samples/s than one of 1: ``benchmarks/training_time.py``)."""
     if config.threads > 0:
         return config
