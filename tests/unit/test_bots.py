@@ -181,6 +181,33 @@ def test_gatherer_reset_forgets_only_the_reset_games() -> None:
     )
 
 
+def test_a_gatherer_advising_another_player_follows_the_stack_actually_moved() -> None:
+    """As a teacher (kickstarting) the gatherer's moves are advice; another player moves. Its
+    attacking stack stays where the move played leaves it, not where its own advice would."""
+    maps = generate_maps(8, MapConfig(), seed=21)
+    gatherer, opponent = GathererAgent(1), ExpanderAgent(2)
+    state = initial_state(maps)
+    stack_moves = torch.zeros(8, dtype=torch.bool)
+    for _ in range(400):  # until some game's stack is attacking and about to move
+        obs = observe(state)
+        advice = gatherer.act(obs.player(0))
+        memory = gatherer.memory
+        assert memory is not None and gatherer._stack_before is not None
+        stack_moves = memory.attacking & (memory.stack != gatherer._stack_before) & ~state.done
+        if bool(stack_moves.any()):
+            break
+        state = step(state, torch.stack([advice, opponent.act(obs.player(1))], dim=1))
+    assert bool(stack_moves.any()), "no game launched a stack in 400 ticks"
+    before = gatherer._stack_before.clone()
+    advised = memory.stack.clone()
+
+    gatherer.played(torch.zeros_like(advice))  # the player passed instead
+    assert torch.equal(memory.stack, before)
+    gatherer.played(advice)  # the player took the advice after all
+    assert torch.equal(memory.stack, advised)
+    assert bool((memory.stack[stack_moves] != before[stack_moves]).all())
+
+
 def test_gatherer_reset_all_forgets_everything() -> None:
     maps = generate_maps(2, MapConfig(), seed=17)
     agent = GathererAgent(1)

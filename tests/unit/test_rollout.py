@@ -156,6 +156,32 @@ class _Counter(Agent):
         return chosen
 
 
+class _Listener(_Counter):
+    """The counter teacher, also keeping the moves it is told were played."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.told: list[torch.Tensor] = []
+
+    def played(self, actions: torch.Tensor) -> None:
+        self.told.append(actions.clone())
+
+
+def test_a_teacher_is_told_the_learner_moves_played_after_its_advice() -> None:
+    """Kickstarting: after each piece of advice the teacher hears which moves the learner played
+    in those positions (a teacher that remembers its own moves follows the game played)."""
+    torch.set_num_threads(1)
+    collector = _collector({"self": 1.0, "random": 1.0}, unroll=12)
+    teacher = _Listener()
+    collector.teacher = teacher
+    trajectories = collector.collect().trajectories.to_torch()
+    actions = trajectories["actions"]
+    assert len(teacher.told) == actions.shape[1]
+    assert torch.equal(torch.stack(teacher.told, dim=1), actions)
+    advice = trajectories["extras.teacher_actions"]
+    assert not torch.equal(advice, actions)  # the learner did not simply follow the advice
+
+
 def test_a_teacher_advises_every_learner_position_and_forgets_finished_games() -> None:
     """The recorded teacher moves are the teacher's own in the stored positions, in order, with its
     memory of a game dropped when the game ends."""

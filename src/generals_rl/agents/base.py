@@ -29,6 +29,13 @@ class Agent(ABC):
         """Forget what was remembered about the games where ``games`` (bool (B,)) is true, or all."""
         return  # memoryless agents have nothing to forget
 
+    def played(self, actions: Tensor) -> None:
+        """The int64 (B,) actions played in the seat of the last ``act``, when someone else chose
+        them: a teacher advising a learner (kickstarting) sees the learner's moves here, so that
+        what it remembers of its own moves follows the game actually played. Memoryless agents
+        and those whose memory holds only what they observe ignore it."""
+        return
+
     @abstractmethod
     def act(self, obs: Observation) -> Tensor:
         """int64 (B,): one legal flat action per game."""

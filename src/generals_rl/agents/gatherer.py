@@ -147,10 +147,12 @@ class GathererAgent(Agent):
         super().__init__(seed)
         self.config = config or GathererConfig()
         self.memory: _Memory | None = None
+        self._stack_before: Tensor | None = None  # the stack's tile before the last act's move
 
     def reset(self, games: Tensor | None = None) -> None:
         if games is None or self.memory is None:
             self.memory = None
+            self._stack_before = None
         else:
             self.memory.clear(games)
 
@@ -246,13 +248,22 @@ class GathererAgent(Agent):
             ]
         )
 
-        # Follow the stack: it moves to its destination when its own move was played.
+        self._stack_before = memory.stack
+        self.played(actions)
+        return actions
+
+    def played(self, actions: Tensor) -> None:
+        """Follow the stack: it moves to its destination when a full move of it was played (this
+        bot's own move, or, advising a learner as a teacher, the learner's)."""
+        if self.memory is None or self._stack_before is None:
+            return
+        h, w = self.memory.seen.shape[-2:]
         n = h * w
-        moved_stack = (actions >= 1) & (((actions - 1) % n) == memory.stack) & ((actions - 1) // n < 4)
+        stack = self._stack_before
+        moved_stack = (actions >= 1) & (((actions - 1) % n) == stack) & ((actions - 1) // n < 4)
         direction = ((actions - 1) // n).clamp(0, 3)
         step = torch.tensor([-w, w, -1, 1], device=actions.device)[direction]
-        memory.stack = torch.where(moved_stack, memory.stack + step, memory.stack)
-        return actions
+        self.memory.stack = torch.where(moved_stack, stack + step, stack)
 
     def _target(
         self,

@@ -233,6 +233,7 @@ class RolloutCollector:
             clock = time.perf_counter()
             if self.teacher is not None:
                 teacher_actions[:, t] = self.teacher.act(view)
+                self.teacher.played(actions)
             flat = torch.zeros(b * 2, dtype=torch.int64, device=self.device)
             flat[self.learner_rows] = actions
             for group in self.groups:
