@@ -96,7 +96,9 @@ class TrainConfig:
     Kickstarting (Schmitt et al. 2018, "Kickstarting deep reinforcement learning"):
         teacher: a bot name whose move in each of the learner's positions the policy is also trained
             to take (cross-entropy, ``losses.imitation_loss``), '' for none. The teacher only
-            advises: it never plays, and the weight falls to 0, after which it is plain RL.
+            advises: it never plays, and the weight falls to 0, after which it is plain RL. It is
+            told the learner's moves (``Agent.played``), so a teacher with memory (``gatherer``)
+            follows the game played, not the one its advice would have made.
         teacher_coef: weight of that loss at update 0.
         teacher_decay_updates: the weight falls linearly to 0 over this many updates (0: constant).
     Reward shaping (``game.rewards``, potential-based):

@@ -17,7 +17,8 @@ observation of that row is the new game's first. Step t's reward and done follow
 observation T is the bootstrap observation, and the first observation of the next rollout.
 
 With a ``teacher`` (an ``Agent``, kickstarting), the teacher also chooses a move in every
-learner position; it never plays, but its choices travel with the trajectories as
+learner position (and is then told, ``Agent.played``, the moves the learner played there); it
+never plays, but its choices travel with the trajectories as
 ``extras["teacher_actions"]`` (N, T) for the learner's imitation loss. With ``teacher_slot``
 the trajectories carry ``teacher_actions`` even once the teacher is gone (``teacher = None`` when
 kickstarting ends), as -1 (no advice): a Replay table keeps one signature for the whole run.
