@@ -31,13 +31,14 @@ from generals_rl.agents.tactics import (
     Pick,
     any_in_game,
     argmax_tile,
-    box_sum,
     capture_classes,
     cost_field,
     decide,
     distance_field,
     expansion,
+    gather_radius,
     gather_tile,
+    hunt_value,
     legal_moves,
     per_tile,
     rank,
@@ -283,14 +284,7 @@ class GathererAgent(Agent):
         # farther from home the better. The hunt keeps its tile until a much better one shows up
         # (or it is seen), so the stack does not zigzag between near equals.
         unexplored = ~memory.seen & ~blocked
-        # A tile taken with 1 army gains one every 50 ticks: cap the age signal there, so that a
-        # passing stack does not outweigh it.
-        cap = (tick // 50 + 2).view(-1, 1, 1).float()
-        age = torch.minimum(memory.enemy_army.float(), cap)
-        weight = torch.where(memory.enemy, torch.exp2(age - cap), 0.0)
-        heat = box_sum(weight, cfg.heat_radius)
-        far = home_reach.float()
-        value = torch.where(unexplored, heat * 1024 + far.clamp(min=0) + 1, 0.0)
+        value = hunt_value(memory.enemy, memory.enemy_army, unexplored, home_reach, tick, cfg.heat_radius)
         top = value.flatten(1).max(dim=1).values
         current = torch.where(memory.hunt >= 0, gather_tile(value, memory.hunt), 0.0)
         pick_new = current < cfg.hunt_keep * top
@@ -307,15 +301,3 @@ class GathererAgent(Agent):
         target = torch.where(per_tile(memory.hunt >= 0), hunt, fallback)
         target = torch.where(per_tile(has_city), cities, target)
         return torch.where(per_tile(known_general), memory.enemy_general, target)
-
-
-def gather_radius(dist: Tensor, own: Tensor, budget: int) -> Tensor:
-    """int64 (B,): the largest distance r (at least 1) such that the own tiles at distance 1..r
-    number at most ``budget``: gathering them leaves first takes about one move each."""
-    b = dist.shape[0]
-    bins = torch.zeros(b, dist[0].numel() + 1, dtype=torch.int64, device=dist.device)
-    index = torch.where(own, dist + 1, 0).flatten(1).long()
-    bins.scatter_add_(1, index, torch.ones_like(index))
-    bins[:, :2] = 0  # unreached tiles and the general itself
-    within = bins.cumsum(dim=1) <= budget
-    return (within.sum(dim=1) - 1).clamp(min=1)

@@ -355,3 +355,32 @@ def expansion(board: Board, classes: Tensor | None = None) -> tuple[Tensor, Tens
     toward = step_toward(dist) & board.movable.unsqueeze(1)
     value = (classes << 20) | sent.clamp(max=(1 << 20) - 1)
     return value, (classes > 0) | toward
+
+
+def gather_radius(dist: Tensor, own: Tensor, budget: int) -> Tensor:
+    """int64 (B,): the largest distance r (at least 1) such that the own tiles at distance 1..r
+    number at most ``budget``: gathering them leaves first takes about one move each."""
+    b = dist.shape[0]
+    bins = torch.zeros(b, dist[0].numel() + 1, dtype=torch.int64, device=dist.device)
+    index = torch.where(own, dist + 1, 0).flatten(1).long()
+    bins.scatter_add_(1, index, torch.ones_like(index))
+    bins[:, :2] = 0  # unreached tiles and the general itself
+    within = bins.cumsum(dim=1) <= budget
+    return (within.sum(dim=1) - 1).clamp(min=1)
+
+
+def hunt_value(
+    enemy: Tensor, enemy_army: Tensor, unexplored: Tensor, home_reach: Tensor, tick: Tensor, radius: int
+) -> Tensor:
+    """float32 (B, H, W): how likely the enemy general stands on each ``unexplored`` tile (0
+    elsewhere), from the land remembered as the enemy's (``enemy``) and the army last seen on it.
+    Old enemy land holds more army (it has grown longer) and surrounds the general, so unexplored
+    tiles with much of it within ``radius`` come first, the farther from home (``home_reach``)
+    the better."""
+    # A tile taken with 1 army gains one every 50 ticks: cap the age signal there, so that a
+    # passing stack does not outweigh it.
+    cap = (tick // 50 + 2).view(-1, 1, 1).float()
+    age = torch.minimum(enemy_army.float(), cap)
+    weight = torch.where(enemy, torch.exp2(age - cap), 0.0)
+    heat = box_sum(weight, radius)
+    return torch.where(unexplored, heat * 1024 + home_reach.float().clamp(min=0) + 1, 0.0)
