@@ -1,4 +1,4 @@
-"""Scripted bots' speed: moves per second of ``expander`` and ``gatherer``, one JSON line per figure.
+"""Scripted bots' speed: moves per second of ``expander``, ``gatherer`` and ``raider``, as JSON lines.
 
 Each bot plays both seats of ``--batch`` generals.io-like 1v1 games for ``--ticks`` ticks from the
 same maps; only its ``act`` calls are timed (the device synchronised before and after each), so
@@ -52,7 +52,7 @@ def main() -> None:
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--batch", type=int, default=64)
     parser.add_argument("--ticks", type=int, default=300)
-    parser.add_argument("--bots", default="expander,gatherer")
+    parser.add_argument("--bots", default="expander,gatherer,raider")
     parser.add_argument("--every", type=int, action="append", help="sweeps per check (default 1 and 8)")
     parser.add_argument("--rounds", type=int, default=2, help="rounds over the settings; the fastest counts")
     parser.add_argument("--seed", type=int, default=0)

@@ -7,14 +7,24 @@ from collections.abc import Iterator
 import pytest
 import torch
 
-from generals_rl.agents import BOTS, Agent, ExpanderAgent, GathererAgent, RandomAgent, make_agent, tactics
+from generals_rl.agents import (
+    BOTS,
+    Agent,
+    ExpanderAgent,
+    GathererAgent,
+    RaiderAgent,
+    RandomAgent,
+    make_agent,
+    tactics,
+)
 from generals_rl.agents.arena import MatchResult, play_games
 from generals_rl.game import EngineConfig, MapConfig, generate_maps, initial_state, observe, step
 from generals_rl.game.maps import Maps
 from generals_rl.game.state import GameState
 from generals_rl.stats import wilson_interval
+from generals_rl.training.memory import empty_memory
 
-SCRIPTED = [ExpanderAgent, GathererAgent]
+SCRIPTED = [ExpanderAgent, GathererAgent, RaiderAgent]
 
 
 @pytest.fixture(autouse=True)
@@ -51,9 +61,10 @@ def play_checked(
 
 
 def test_registered() -> None:
-    assert {"random", "expander", "gatherer"} <= set(BOTS)
+    assert {"random", "expander", "gatherer", "raider"} <= set(BOTS)
     assert isinstance(make_agent("expander", 1), ExpanderAgent)
     assert isinstance(make_agent("gatherer", 1), GathererAgent)
+    assert isinstance(make_agent("raider", 1), RaiderAgent)
 
 
 @pytest.mark.parametrize("bot", SCRIPTED, ids=lambda c: c.name)
@@ -215,6 +226,86 @@ def test_gatherer_reset_all_forgets_everything() -> None:
     assert agent.memory is None
 
 
+def test_a_raider_acts_on_the_policy_memory_alone() -> None:
+    """The raider keeps no state but the memory the policy network is shown: a new raider handed
+    that memory (``training.memory``) plays, tick after tick, exactly the veteran's moves. So the
+    network, given its memory channels, has everything the raider decides from (kickstarting)."""
+    maps = generate_maps(4, MapConfig.generalsio_1v1(), seed=22)
+    veteran, opponent = RaiderAgent(1), ExpanderAgent(2)
+    state = initial_state(maps)
+    compared = 0
+    for tick in range(400):
+        obs = observe(state)
+        newcomer = None
+        if tick % 40 == 39:
+            assert veteran.memory.state is not None
+            newcomer = RaiderAgent(1)
+            newcomer.memory.state = veteran.memory.state.clone()
+            newcomer.generator.set_state(veteran.generator.get_state())
+        move = veteran.act(obs.player(0))
+        if newcomer is not None:
+            assert torch.equal(newcomer.act(obs.player(0)), move)
+            compared += 1
+        state = step(state, torch.stack([move, opponent.act(obs.player(1))], dim=1))
+    assert compared == 10
+
+
+def test_raider_reset_forgets_only_the_reset_games() -> None:
+    maps = generate_maps(2, MapConfig(), seed=15)
+    raider = RaiderAgent(1)
+    play_checked([raider, ExpanderAgent(2)], maps, ticks=100)
+    assert raider.memory.state is not None
+    kept = raider.memory.state[1].clone()
+    raider.reset(torch.tensor([True, False]))
+    assert torch.equal(raider.memory.state[1], kept)
+    assert torch.equal(raider.memory.state[0], empty_memory(1, *kept.shape[-2:])[0])
+    raider.reset()
+    assert raider.memory.state is None
+
+
+def raider_board(armies: dict[tuple[int, int], int], tick: int) -> GameState:
+    """A 4x8 board: seat 0's land along the top row and down the right edge to the enemy general
+    (seen at the bottom right, holding 50), with the given armies (1 elsewhere on its land), at
+    ``tick``."""
+    maps = Maps.from_string(
+        """
+        A.......
+        ........
+        ........
+        .......B
+        """
+    )
+    state = initial_state(maps)
+    owner, army = state.owner.clone(), state.armies.clone()
+    for tile in [(0, col) for col in range(8)] + [(1, 7), (2, 7)]:
+        owner[0, tile[0], tile[1]] = 0
+        army[0, tile[0], tile[1]] = armies.get(tile, 1)
+    army[0, 3, 7] = 50
+    return state.replace(armies=army, owner=owner, tick=torch.full_like(state.tick, tick))
+
+
+def flat_move(direction: int, row: int, col: int) -> int:
+    """The flat action moving the tile (row, col) of the 4x8 board up, down, left or right (0-3)."""
+    return 1 + direction * 32 + row * 8 + col
+
+
+@pytest.mark.parametrize(
+    ("armies", "expected"),
+    [
+        # A stack well above every other army attacks: one step along its path to the general seen.
+        ({(0, 0): 5, (0, 3): 40}, flat_move(3, 0, 3)),
+        # No stack, a small general: gather, the tile farthest from the general first, toward it.
+        ({(0, 0): 5, **{(0, col): 4 for col in range(1, 8)}, (1, 7): 4, (2, 7): 4}, flat_move(0, 2, 7)),
+        # The general holds most of the army: it is launched toward the enemy general.
+        ({(0, 0): 40}, flat_move(3, 0, 0)),
+    ],
+    ids=["attack", "gather", "launch"],
+)
+def test_the_raider_reads_its_mode_from_the_board(armies: dict[tuple[int, int], int], expected: int) -> None:
+    state = raider_board(armies, tick=100)
+    assert int(RaiderAgent(1).act(observe(state).player(0))) == expected
+
+
 @pytest.mark.parametrize("bot", SCRIPTED, ids=lambda c: c.name)
 def test_takes_a_general_in_reach(bot: type[Agent]) -> None:
     """An army that can take the enemy general next to it does, before any other capture."""
@@ -266,6 +357,15 @@ def test_expander_beats_random() -> None:
 @pytest.mark.slow
 def test_gatherer_beats_expander() -> None:
     wins, games, _ = match("gatherer", "expander", games=30, seed=2024, max_ticks=2000)
+    low, _ = wilson_interval(wins, games)
+    assert games >= 40
+    assert wins / games >= 0.6
+    assert low > 0.5
+
+
+@pytest.mark.slow
+def test_raider_beats_expander() -> None:
+    wins, games, _ = match("raider", "expander", games=30, seed=2024, max_ticks=2000)
     low, _ = wilson_interval(wins, games)
     assert games >= 40
     assert wins / games >= 0.6

@@ -28,4 +28,13 @@ def make_agent(spec: str, seed: int | None = None) -> Agent:
     return factory(seed)
 
 
-__all__ = ["BOTS", "Agent", "ExpanderAgent", "GathererAgent", "RaiderAgent", "RandomAgent", "make_agent", "sample_legal"]
+__all__ = [
+    "BOTS",
+    "Agent",
+    "ExpanderAgent",
+    "GathererAgent",
+    "RaiderAgent",
+    "RandomAgent",
+    "make_agent",
+    "sample_legal",
+]

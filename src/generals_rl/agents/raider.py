@@ -143,8 +143,9 @@ class RaiderAgent(Agent):
         enemy_army = torch.where(enemy, memory[:, ARMY], 0)
         enemy_general = memory[:, GENERAL].bool()
         unexplored = ~seen & ~blocked & (home_reach >= 0)
-        hunt_tile = argmax_tile(hunt_value(enemy, enemy_army, unexplored, home_reach, tick, cfg.heat_radius), unexplored)
-        target = torch.where(per_tile(any_in_game(enemy_general)), enemy_general, tile_mask(hunt_tile, board.mine))
+        hunt = hunt_value(enemy, enemy_army, unexplored, home_reach, tick, cfg.heat_radius)
+        hunt_tile = tile_mask(argmax_tile(hunt, unexplored), board.mine)
+        target = torch.where(per_tile(any_in_game(enemy_general)), enemy_general, hunt_tile)
 
         # The stack (or the general's army, launching) one step along the cheapest path there.
         mover = torch.where(attacking, stack_tile, torch.where(launch, home_tile, -1))
@@ -155,6 +156,7 @@ class RaiderAgent(Agent):
         attack = tile_mask(mover, board.mine).unsqueeze(1) & movable & step_cheapest(attack_dist, cost)
 
         by_sent = rank(sent, noise)
+        toward_home = legal & movable & step_toward(home_dist)
         expand_value, expand_wanted = expansion(board, classes)
         by_expansion = rank(expand_value, noise)
         return decide(
@@ -162,7 +164,7 @@ class RaiderAgent(Agent):
                 # Take an enemy general; defend its own: hit the threat, else pull army home.
                 Pick.of(by_sent, legal & (classes == 4)),
                 Pick.of(by_sent, legal & (classes > 0) & shift(threat, False), threatened),
-                Pick.of(rank(home_dist.unsqueeze(1), noise), legal & movable & step_toward(home_dist), threatened),
+                Pick.of(rank(home_dist.unsqueeze(1), noise), toward_home, threatened),
                 Pick.of(by_expansion, legal & expand_wanted, opening),
                 Pick.of(by_sent, legal & attack, ~gathering),
                 # While gathering, small armies still take neutral land next to them.

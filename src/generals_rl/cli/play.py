@@ -1,6 +1,6 @@
 """``grl play``: scripted bots and model versions against each other, watched or counted.
 
-Seats take a bot name (``random``, ``expander``, ``gatherer``) or a model version,
+Seats take a bot name (``random``, ``expander``, ``gatherer``, ``raider``) or a model version,
 ``model:<version>`` or ``model:<alias>`` (``latest``, ``champion``, ``candidate``), loaded from the
 local storage (as ``grl up`` keeps it; ``GRL_*`` variables) or from ``--model-service HOST:PORT``.
 Games run in this process on the engine; no service is needed.

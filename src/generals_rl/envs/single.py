@@ -34,8 +34,8 @@ class GeneralsEnv(gym.Env[dict[str, Any], np.int64]):
     """A learner in one seat of a generals.io game, scripted bots in the others.
 
     Args:
-        opponent: the bots' name for ``make_agent`` (``random``, ``expander``, ``gatherer``) or a
-            factory ``seed -> Agent``.
+        opponent: the bots' name for ``make_agent`` (``random``, ``expander``, ``gatherer``,
+            ``raider``) or a factory ``seed -> Agent``.
         players: 2 (1v1) to 8 (FFA).
         seat: the learner's seat, or ``None`` for a random seat each episode.
         map_config: how to draw maps (default: 1v1 generals.io-like, FFA maps above 2 players).
