@@ -17,7 +17,8 @@ Each tick:
   toward the target, where it becomes the stack) once it holds at least ``min_stack`` and
   ``launch_share`` of all its army, or nothing in reach is left to gather;
 - the target: the enemy general where it was last seen; else the unexplored tile nearest the
-  oldest remembered enemy land (``hunt_value``), the farther from home the better.
+  oldest remembered enemy land, the farther from home the better (``tactics.likely_general``,
+  which the policy network can also be shown as a distance plane: ``target_distance``).
 """
 
 from __future__ import annotations
@@ -40,9 +41,8 @@ from generals_rl.agents.tactics import (
     expansion,
     gather_radius,
     gather_tile,
-    hunt_value,
     legal_moves,
-    per_tile,
+    likely_general,
     rank,
     sent_army,
     shift,
@@ -52,7 +52,7 @@ from generals_rl.agents.tactics import (
     tile_mask,
 )
 from generals_rl.game.observations import Observation
-from generals_rl.training.memory import ARMY, ENEMY, GENERAL, SEEN_TICK, Memory
+from generals_rl.training.memory import ARMY, ENEMY, Memory
 
 
 @dataclass(frozen=True)
@@ -67,8 +67,6 @@ class RaiderConfig:
         gather_tiles: a gather reaches this many own tiles, nearest the general first.
         cheap_max: while gathering, tiles sending at most this much army still take neutral land.
         threat_radius: visible enemy armies this many steps from its general count as threats.
-        heat_radius: half side of the square in which remembered enemy land points at the
-            enemy general.
     """
 
     expand_until: int = 60
@@ -78,7 +76,6 @@ class RaiderConfig:
     gather_tiles: int = 25
     cheap_max: int = 2
     threat_radius: int = 3
-    heat_radius: int = 3
 
 
 class RaiderAgent(Agent):
@@ -100,7 +97,6 @@ class RaiderAgent(Agent):
         b, h, w = board.armies.shape
         tick = obs.scalars[:, 0].long()
         noise = tie_noise(self.rand(b, 1, h, w, device=board.armies.device))
-        memory = self.memory.observe(obs)
         movable = board.movable.unsqueeze(1)
         sent = sent_army(board)
         classes = capture_classes(board)
@@ -137,15 +133,11 @@ class RaiderAgent(Agent):
         )
         gathering = ~attacking & ~launch
 
-        # The target, from what is in view and what the memory channels hold.
-        seen = memory[:, SEEN_TICK] >= 0
+        # The target: the enemy general, where it was seen or most likely stands.
+        memory = self.memory.observe(obs)
+        target = likely_general(memory, obs)
         enemy = memory[:, ENEMY].bool()
         enemy_army = torch.where(enemy, memory[:, ARMY], 0)
-        enemy_general = memory[:, GENERAL].bool()
-        unexplored = ~seen & ~blocked & (home_reach >= 0)
-        hunt = hunt_value(enemy, enemy_army, unexplored, home_reach, tick, cfg.heat_radius)
-        hunt_tile = tile_mask(argmax_tile(hunt, unexplored), board.mine)
-        target = torch.where(per_tile(any_in_game(enemy_general)), enemy_general, hunt_tile)
 
         # The stack (or the general's army, launching) one step along the cheapest path there.
         mover = torch.where(attacking, stack_tile, torch.where(launch, home_tile, -1))

@@ -17,7 +17,8 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor
 
-from generals_rl.game.observations import Observation
+from generals_rl.game.observations import PLANE, Observation
+from generals_rl.training.memory import ARMY, ENEMY, GENERAL, SEEN_TICK
 
 NO_MOVE = -1
 """Rank of a move a layer does not want."""
@@ -384,3 +385,31 @@ def hunt_value(
     weight = torch.where(enemy, torch.exp2(age - cap), 0.0)
     heat = box_sum(weight, radius)
     return torch.where(unexplored, heat * 1024 + home_reach.float().clamp(min=0) + 1, 0.0)
+
+
+HUNT_RADIUS = 3
+"""Half side of the square in which remembered enemy land points at the enemy general."""
+
+
+def likely_general(memory: Tensor, obs: Observation) -> Tensor:
+    """bool (B, H, W): where the enemy general most likely stands, from a seat's memory state
+    (``training.memory``) and its observation: the tiles last seen holding an enemy general; in
+    games where none was, the one unexplored tile (never seen, not known to block) that
+    ``hunt_value`` ranks first, its distance from home counted in rows plus columns from the
+    seat's own general; nowhere once nothing is left unexplored. The ``raider`` heads there, and
+    the policy network can take the walking distance to it as an input plane."""
+    general = memory[:, GENERAL].bool()
+    enemy = memory[:, ENEMY].bool()
+    enemy_army = torch.where(enemy, memory[:, ARMY], 0)
+    planes = obs.planes
+    blocked = planes[:, PLANE["mountain"]] | planes[:, PLANE["obstacle_in_fog"]]
+    unexplored = (memory[:, SEEN_TICK] < 0) & ~blocked
+    b, h, w = unexplored.shape
+    home = argmax_tile(torch.ones_like(obs.armies), planes[:, PLANE["general"]] & planes[:, PLANE["mine"]])
+    rows = torch.arange(h, device=home.device).view(1, h, 1)
+    cols = torch.arange(w, device=home.device).view(1, 1, w)
+    home_row, home_col = (home.clamp(min=0) // w).view(b, 1, 1), (home.clamp(min=0) % w).view(b, 1, 1)
+    far = torch.where(per_tile(home >= 0), (rows - home_row).abs() + (cols - home_col).abs(), 0)
+    value = hunt_value(enemy, enemy_army, unexplored, far, obs.scalars[:, 0].long(), HUNT_RADIUS)
+    guess = tile_mask(argmax_tile(value, unexplored), unexplored)
+    return torch.where(per_tile(any_in_game(general)), general, guess)

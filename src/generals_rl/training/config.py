@@ -63,19 +63,21 @@ class TrainConfig:
         unroll: T, steps per trajectory.
         opponents: (name, weight) pairs splitting the B games: ``self`` (the current policy in
             both seats, both learning), ``past`` (a frozen past version), or a bot name
-            (``random``, ``expander``, ``gatherer``).
+            (``random``, ``expander``, ``gatherer``, ``raider``).
         past_every: updates between snapshots of the policy added to the ``past`` pool.
         past_pool: snapshots kept in that pool (the oldest leave first).
     Network:
         arch, channels, blocks, global_context, distance_features, general_distance, memory,
-            levels, level_blocks: the policy network (``networks.build``; ``arch`` ``resnet-v1``:
+            target_distance, levels, level_blocks: the policy network (``networks.build``; ``arch`` ``resnet-v1``:
             a residual tower of ``blocks`` blocks; ``unet-v1``: ``blocks`` at full resolution,
             then ``levels`` halvings of the board with ``level_blocks`` blocks each, fields an
             architecture does not have are not passed to it; ``global_context``: the move head also sees
             board-wide pooled features; ``distance_features``: walking distances to the nearest
             land to take and the nearest enemy as input planes; ``general_distance``: one more,
             to the player's own general; ``memory``: what each tile last showed and how long ago,
-            ``training.memory``).
+            ``training.memory``; ``target_distance``: one more distance plane, to where the enemy
+            general was seen or most likely stands, ``tactics.likely_general``: what the
+            ``raider`` teacher moves toward).
     Optimisation:
         lr: Adam learning rate; lr_final: the rate reached at the end of the time or update budget
             (linear decay; equal to ``lr`` for a constant rate).
@@ -147,6 +149,7 @@ class TrainConfig:
     distance_features: bool = True
     general_distance: bool = False
     memory: bool = True
+    target_distance: bool = False
     levels: int = 2
     level_blocks: int = 1
 

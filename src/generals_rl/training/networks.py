@@ -17,7 +17,9 @@ Input features (``features``), computed from the observation alone:
     number of players. With ``distance_features`` two more planes (``distance_planes``): the
     walking distance from each tile to the nearest tile the player does not own and to the nearest
     visible enemy tile, which a tower of a few 3x3 convolutions cannot measure beyond its reach;
-    with ``general_distance`` a third, to the player's own general.
+    with ``general_distance`` a third, to the player's own general; with ``target_distance`` one
+    more, to where the enemy general most likely stands (``tactics.likely_general``: where it was
+    seen, else the likeliest unexplored tile; it needs the memory).
     With ``memory`` five more (``memory.memory_planes``): what was last seen on each tile (enemy
     land, its army, the enemy general, cities) and how long ago, from the seat's memory state
     passed to ``forward`` (``training.memory``); without one, only what this observation shows.
@@ -35,7 +37,7 @@ import torch
 from torch import Tensor, nn
 from torch.nn import functional as F
 
-from generals_rl.agents.tactics import distance_field
+from generals_rl.agents.tactics import distance_field, likely_general
 from generals_rl.game.observations import PLANE, PLANES, Observation
 from generals_rl.training.memory import MEMORY_PLANES, empty_memory, memory_planes, remember
 
@@ -75,17 +77,19 @@ DISTANCE_PLANES = 2
 
 
 @torch.no_grad()
-def distance_planes(obs: Observation, *, own_general: bool = False) -> Tensor:
-    """float32 (N, 2 or 3, H, W): the walking distance (4-neighbour steps over tiles that are neither
-    mountains nor fogged obstacles) from each tile to the nearest passable tile the player does not
-    own, and to the nearest visible enemy tile, divided by H + W; 1 where none can be reached.
-    ``own_general``: a third plane, the walking distance to the player's own general (which way
-    home is, to defend it)."""
+def distance_planes(obs: Observation, *, own_general: bool = False, target: Tensor | None = None) -> Tensor:
+    """float32 (N, 2 to 4, H, W): the walking distance (4-neighbour steps over tiles that are
+    neither mountains nor fogged obstacles) from each tile to the nearest passable tile the player
+    does not own, and to the nearest visible enemy tile, divided by H + W; 1 where none can be
+    reached. ``own_general``: one more plane, the walking distance to the player's own general
+    (which way home is, to defend it); ``target`` (bool (N, H, W)): one more, to those tiles."""
     planes = obs.planes
     blocked = planes[:, PLANE["mountain"]] | planes[:, PLANE["obstacle_in_fog"]]
     targets = [~planes[:, PLANE["mine"]] & ~blocked, planes[:, PLANE["enemy"]]]
     if own_general:
         targets.append(planes[:, PLANE["general"]] & planes[:, PLANE["mine"]])
+    if target is not None:
+        targets.append(target)
     n, h, w = blocked.shape
     # one breadth-first search over the targets stacked along the batch: (K * N, H, W)
     steps = distance_field(torch.cat(targets), (~blocked).repeat(len(targets), 1, 1))
@@ -194,6 +198,9 @@ class ResNetConfig:
     take and the nearest enemy lie, however far).
     ``general_distance``: with ``distance_features``, a third distance plane: to the player's own
     general (which way home is, however far: where to bring armies back to defend it).
+    ``target_distance``: with ``distance_features`` and ``memory``, one more distance plane: to
+    where the enemy general was seen or most likely stands (``tactics.likely_general``, where the
+    ``raider`` bot attacks: with it the policy sees the fields the raider moves by).
     ``memory``: the input also holds ``memory.memory_planes`` (what was last seen where, and how
     long ago), so the policy can go back to enemy land and a general it saw before.
     """
@@ -204,12 +211,15 @@ class ResNetConfig:
     distance_features: bool = False
     general_distance: bool = False
     memory: bool = False
+    target_distance: bool = False
 
     def __post_init__(self) -> None:
         if not 1 <= self.channels <= 1024 or not 0 <= self.blocks <= 64:
             raise ValueError(f"channels must lie in 1..1024 and blocks in 0..64, got {self}")
         if self.general_distance and not self.distance_features:
             raise ValueError("general_distance is a third distance plane: it needs distance_features")
+        if self.target_distance and not (self.distance_features and self.memory):
+            raise ValueError("target_distance is read from the memory: it needs distance_features and memory")
 
 
 class _Residual(nn.Module):
@@ -247,7 +257,7 @@ class ConvPolicy(PolicyNetwork):
 
     @property
     def input_planes(self) -> int:
-        distances = DISTANCE_PLANES + (1 if self.config.general_distance else 0)
+        distances = DISTANCE_PLANES + int(self.config.general_distance) + int(self.config.target_distance)
         planes = NUM_FEATURES + (distances if self.config.distance_features else 0)
         return planes + (MEMORY_PLANES if self.config.memory else 0)
 
@@ -263,12 +273,18 @@ class ConvPolicy(PolicyNetwork):
 
     def forward(self, obs: Observation, memory: Tensor | None = None) -> PolicyOutput:
         x = features(obs)
+        if self.config.memory and memory is None:  # nothing seen before this observation
+            n, h, w = obs.armies.shape
+            memory = remember(empty_memory(n, h, w, obs.armies.device), obs)
         if self.config.distance_features:
-            x = torch.cat([x, distance_planes(obs, own_general=self.config.general_distance)], dim=1)
+            target = (
+                likely_general(memory, obs) if memory is not None and self.config.target_distance else None
+            )
+            x = torch.cat(
+                [x, distance_planes(obs, own_general=self.config.general_distance, target=target)], dim=1
+            )
         if self.config.memory:
-            if memory is None:  # nothing seen before this observation
-                n, h, w = obs.armies.shape
-                memory = remember(empty_memory(n, h, w, obs.armies.device), obs)
+            assert memory is not None
             x = torch.cat([x, memory_planes(memory, obs)], dim=1)
         x = self.trunk(x)
         n = x.shape[0]
