@@ -376,36 +376,46 @@ def test_a_rollout_too_big_for_one_message_goes_in_several(
 
 
 def test_actors_kickstart_the_learner_until_the_imitation_weight_is_0_with_memory(tmp_path: Path) -> None:
-    """The distributed run kickstarts like the serial loop: the actor records the teacher's moves
-    and the learner's published versions report the imitation loss until the weight reaches 0;
-    then the actor drops the teacher. The network remembers, so every update also rebuilt the
+    """The distributed run kickstarts like the serial loop: the actor plays the teacher's moves for
+    the first 4 updates (demonstrations), then records them as advice, and the learner's published
+    versions report the imitation loss until the weight reaches 0 (12 updates of decay after the
+    4); then the actor drops the teacher. The network remembers, so every update also rebuilt the
     memory from what the Replay Service sent (an update without it fails)."""
-    config = dataclasses.replace(TINY, teacher="expander", teacher_decay_updates=12, memory=True)
+    config = dataclasses.replace(
+        TINY, teacher="expander", teacher_plays_updates=4, teacher_decay_updates=12, memory=True
+    )
 
     async def scenario() -> None:
         async with services(tmp_path, "model", "matchmaker", "elo") as (settings, _replay):
             async with training(config, settings, OPTIONS) as (_learner, actor):
 
+                def playing() -> bool:
+                    rollouts = actor._rollouts
+                    return rollouts is not None and rollouts.collector.teacher_plays  # type: ignore[attr-defined]
+
+                await until(playing, "the actor playing the teacher's moves", 60)
+
                 def past_the_decay() -> bool:
                     version = actor.version
                     return (
                         version is not None
-                        and version.metadata.training_step >= 16
+                        and version.metadata.training_step >= 20
                         and actor.stats.rollouts > 2
                     )
 
                 await until(past_the_decay, "the actor on a version trained past the decay", 120)
+                assert not actor._rollouts.collector.teacher_plays  # type: ignore[union-attr]
                 await until(lambda: actor._rollouts.collector.teacher is None, "the teacher dropped")  # type: ignore[union-attr]
             async with channel(settings.address("model")) as ch:
                 page = await ModelClient(ch).list_versions(run_id=config.run_name, page_size=100)
         steps = {
             v.metadata.training_step: v.metadata.metrics for v in page.versions if v.metadata.training_step
         }
-        # a version's metrics are those of the update that made its step: the one at step 12 was
-        # trained at step 11, still with a weight of 1/12 (and advice, if its batch had any)
+        # a version's metrics are those of the update that made its step: the one at step 16 was
+        # trained at step 15, still with a weight of 1/12 (and advice, if its batch had any)
         advised = [step for step, metrics in steps.items() if "teacher_loss" in metrics]
-        assert advised and max(advised) <= 12, sorted(steps)
+        assert advised and max(advised) <= 16, sorted(steps)
         assert all(0 < steps[step]["teacher_loss"] < 20 for step in advised)
-        assert any(step > 12 and "teacher_loss" not in metrics for step, metrics in steps.items())
+        assert any(step > 16 and "teacher_loss" not in metrics for step, metrics in steps.items())
 
     asyncio.run(scenario())

@@ -156,6 +156,15 @@ def test_kickstarting_teaches_the_teachers_moves_with_a_decaying_weight() -> Non
     config = dataclasses.replace(TINY, teacher="expander", teacher_coef=1.0, teacher_decay_updates=100)
     assert [config.teacher_weight(u) for u in (0, 50, 100, 150)] == [1.0, 0.5, 0.0, 0.0]
     assert dataclasses.replace(config, teacher="").teacher_weight(0) == 0.0
+    # Demonstrations first: the weight holds while the teacher plays, then decays.
+    playing = dataclasses.replace(config, teacher_plays_updates=40)
+    assert [playing.teacher_weight(u) for u in (0, 39, 40, 90, 140)] == [1.0, 1.0, 1.0, 0.5, 0.0]
+    assert [playing.teacher_plays(u) for u in (0, 39, 40)] == [True, True, False]
+    assert not config.teacher_plays(0)
+    with pytest.raises(ValueError, match="teacher_plays_updates needs a teacher"):
+        dataclasses.replace(playing, teacher="")
+    with pytest.raises(ValueError, match="non-negative"):
+        dataclasses.replace(config, teacher_plays_updates=-1)
     batch = _batches(1, games=8, unroll=8, teacher="expander")[0]
     learner = _learner(seed=0, config=config)
     first = learner.update(batch)

@@ -12,8 +12,11 @@ from hypothesis import strategies as st
 from generals_rl.agents import make_agent
 from generals_rl.agents.arena import play_games
 from generals_rl.agents.neural import NeuralAgent
+from generals_rl.agents.tactics import likely_general
 from generals_rl.game import EngineConfig, MapConfig, Maps, generate_maps, initial_state, observe, step
+from generals_rl.game.observations import Observation
 from generals_rl.training.config import TrainConfig
+from generals_rl.training.memory import ARMY, ENEMY, GENERAL, SEEN_TICK, empty_memory, remember
 from generals_rl.training.networks import (
     NUM_FEATURES,
     ResNetConfig,
@@ -228,3 +231,51 @@ def test_distance_planes_count_walking_steps_around_mountains() -> None:
     assert home.stem[0].in_channels == net.stem[0].in_channels + 1
     with pytest.raises(ValueError, match="needs distance_features"):
         build("resnet-v1", {"general_distance": True})
+
+
+def remembered(
+    obs_maps: str, seen: dict[tuple[int, int], tuple[int, bool]]
+) -> tuple[Observation, torch.Tensor]:
+    """Player 0's view of the start of ``obs_maps`` and a memory that also holds ``seen``:
+    tiles seen at tick 0 as enemy land with that army, and as the enemy general where flagged."""
+    obs = observe(initial_state(Maps.from_string(obs_maps))).player(0)
+    memory = remember(empty_memory(1, *obs.armies.shape[1:]), obs)
+    for (r, c), (army, general) in seen.items():
+        memory[0, ENEMY, r, c], memory[0, ARMY, r, c] = 1, army
+        memory[0, GENERAL, r, c], memory[0, SEEN_TICK, r, c] = int(general), 0
+    return obs, memory
+
+
+def tiles(mask: torch.Tensor) -> list[tuple[int, ...]]:
+    """The (row, column) tiles where the first game's bool (H, W) ``mask`` is true."""
+    return [tuple(t) for t in mask[0].nonzero().tolist()]
+
+
+def test_the_likely_enemy_general_follows_what_the_player_remembers() -> None:
+    board = "A...........\n............\n...........B"
+    # Nothing known of the enemy: the unexplored tile farthest from home.
+    obs, memory = remembered(board, {})
+    assert tiles(likely_general(memory, obs)) == [(2, 11)]
+    # Enemy land seen in the middle columns: the farthest unexplored tile near it, not the corner.
+    obs, memory = remembered(board, {(0, 6): (5, False), (1, 6): (5, False)})
+    assert tiles(likely_general(memory, obs)) == [(2, 9)]
+    # The enemy general seen (now out of view): there, whatever else is unexplored.
+    obs, memory = remembered(board, {(0, 6): (5, False), (1, 4): (9, True)})
+    assert tiles(likely_general(memory, obs)) == [(1, 4)]
+
+
+def test_the_target_plane_is_the_walk_to_the_likely_enemy_general() -> None:
+    obs, memory = remembered("A#....\n.#....\n.....B", {})
+    target = likely_general(memory, obs)
+    assert tiles(target) == [(2, 5)]
+    planes = distance_planes(obs, own_general=True, target=target)[0] * (3 + 6)
+    assert planes.shape[0] == 4
+    assert float(planes[3, 2, 5]) == 0.0 and float(planes[3, 0, 0]) == pytest.approx(7.0)
+    assert float(planes[3, 0, 2]) == pytest.approx(5.0)  # around the mountains: down, right, up
+    base = {"channels": 8, "blocks": 1, "distance_features": True, "memory": True}
+    net, targeted = build("resnet-v1", base), build("resnet-v1", {**base, "target_distance": True})
+    assert targeted.stem[0].in_channels == net.stem[0].in_channels + 1
+    assert targeted(obs, memory).logits.shape == obs.action_mask.shape
+    assert targeted(obs).logits.shape == obs.action_mask.shape  # no memory yet: this view's
+    with pytest.raises(ValueError, match="needs distance_features and memory"):
+        build("resnet-v1", {"distance_features": True, "target_distance": True})

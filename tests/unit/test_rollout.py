@@ -182,6 +182,26 @@ def test_a_teacher_is_told_the_learner_moves_played_after_its_advice() -> None:
     assert not torch.equal(advice, actions)  # the learner did not simply follow the advice
 
 
+def test_a_teacher_that_plays_makes_the_learner_moves_with_certainty() -> None:
+    """Demonstrations (``teacher_plays``): the teacher's moves are the moves played in the learner's
+    seats, recorded with behaviour log-probability 0 (a deterministic behaviour policy), and the
+    games go on from them; switched off, the policy plays again."""
+    torch.set_num_threads(1)
+    collector = _collector({"self": 1.0, "random": 1.0}, unroll=12)
+    teacher = _Listener()
+    collector.teacher, collector.teacher_plays = teacher, True
+    trajectories = collector.collect().trajectories.to_torch()
+    actions = trajectories["actions"]
+    assert torch.equal(actions, trajectories["extras.teacher_actions"])
+    assert torch.equal(torch.stack(teacher.told, dim=1), actions)
+    assert bool((trajectories["behaviour_log_probs"] == 0).all())
+    assert bool(trajectories["action_mask"][:, :-1].gather(-1, actions.unsqueeze(-1)).all())
+    collector.teacher_plays = False
+    again = collector.collect().trajectories.to_torch()
+    assert not torch.equal(again["actions"], again["extras.teacher_actions"])
+    assert bool((again["behaviour_log_probs"] < 0).any())
+
+
 def test_a_teacher_advises_every_learner_position_and_forgets_finished_games() -> None:
     """The recorded teacher moves are the teacher's own in the stored positions, in order, with its
     memory of a game dropped when the game ends."""

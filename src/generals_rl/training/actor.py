@@ -402,10 +402,13 @@ class Actor:
         return self._rollouts
 
     def _end_kickstarting(self, step: int) -> None:
-        """Drop the teacher once the imitation weight at the policy's training step is 0: plain RL
-        from then on (the trajectories keep their ``teacher_actions`` slot, -1: no advice)."""
-        if isinstance(self._rollouts, LocalRollouts) and self.config.teacher_weight(step) == 0.0:
-            self._rollouts.collector.teacher = None
+        """Stop playing the teacher's moves once the policy's training step has passed
+        ``teacher_plays_updates``; drop the teacher once the imitation weight is 0: plain RL from
+        then on (the trajectories keep their ``teacher_actions`` slot, -1: no advice)."""
+        if isinstance(self._rollouts, LocalRollouts):
+            self._rollouts.collector.teacher_plays = self.config.teacher_plays(step)
+            if self.config.teacher_weight(step) == 0.0:
+                self._rollouts.collector.teacher = None
 
     def _padding(self) -> tuple[int, int]:
         """Every stage's boards padded to the largest: a Replay table takes one shape."""

@@ -68,15 +68,15 @@ class TrainConfig:
         past_pool: snapshots kept in that pool (the oldest leave first).
     Network:
         arch, channels, blocks, global_context, distance_features, general_distance, memory,
-            target_distance, levels, level_blocks: the policy network (``networks.build``; ``arch`` ``resnet-v1``:
-            a residual tower of ``blocks`` blocks; ``unet-v1``: ``blocks`` at full resolution,
-            then ``levels`` halvings of the board with ``level_blocks`` blocks each, fields an
-            architecture does not have are not passed to it; ``global_context``: the move head also sees
-            board-wide pooled features; ``distance_features``: walking distances to the nearest
-            land to take and the nearest enemy as input planes; ``general_distance``: one more,
-            to the player's own general; ``memory``: what each tile last showed and how long ago,
-            ``training.memory``; ``target_distance``: one more distance plane, to where the enemy
-            general was seen or most likely stands, ``tactics.likely_general``: what the
+            target_distance, levels, level_blocks: the policy network (``networks.build``; ``arch``
+            ``resnet-v1``: a residual tower of ``blocks`` blocks; ``unet-v1``: ``blocks`` at full
+            resolution, then ``levels`` halvings of the board with ``level_blocks`` blocks each,
+            fields an architecture does not have are not passed to it; ``global_context``: the move
+            head also sees board-wide pooled features; ``distance_features``: walking distances to
+            the nearest land to take and the nearest enemy as input planes; ``general_distance``:
+            one more, to the player's own general; ``memory``: what each tile last showed and how
+            long ago, ``training.memory``; ``target_distance``: one more distance plane, to where
+            the enemy general was seen or most likely stands, ``tactics.likely_general``: what the
             ``raider`` teacher moves toward).
     Optimisation:
         lr: Adam learning rate; lr_final: the rate reached at the end of the time or update budget
@@ -102,7 +102,12 @@ class TrainConfig:
             told the learner's moves (``Agent.played``), so a teacher with memory (``gatherer``)
             follows the game played, not the one its advice would have made.
         teacher_coef: weight of that loss at update 0.
-        teacher_decay_updates: the weight falls linearly to 0 over this many updates (0: constant).
+        teacher_plays_updates: until the learner has made this many updates, the teacher's moves
+            are also played in the learner's seats (demonstrations: the imitation loss is then
+            behaviour cloning on the teacher's own games, the behaviour log-probabilities are 0,
+            so the policy-gradient and value losses see a deterministic behaviour policy); 0: never.
+        teacher_decay_updates: after those, the weight falls linearly to 0 over this many updates
+            (0: constant).
     Reward shaping (``game.rewards``, potential-based):
         shaping_land, shaping_army, shaping_city: weights of the land, army and city shares.
         shaping_guard: weight of the danger to the player's general (``rewards.danger``: how far
@@ -174,6 +179,7 @@ class TrainConfig:
 
     teacher: str = "expander"
     teacher_coef: float = 1.0
+    teacher_plays_updates: int = 0
     teacher_decay_updates: int = 1500
 
     shaping_land: float = 1.0
@@ -218,8 +224,12 @@ class TrainConfig:
             raise ValueError(f"shaping_guard_radius must be at least 1, got {self.shaping_guard_radius}")
         if self.arch not in CONFIGS:
             raise ValueError(f"unknown arch {self.arch!r}: choose one of {', '.join(sorted(CONFIGS))}")
-        if self.teacher_coef < 0 or self.teacher_decay_updates < 0:
-            raise ValueError("teacher_coef and teacher_decay_updates must be non-negative")
+        if self.teacher_coef < 0 or self.teacher_decay_updates < 0 or self.teacher_plays_updates < 0:
+            raise ValueError(
+                "teacher_coef, teacher_plays_updates and teacher_decay_updates must be non-negative"
+            )
+        if self.teacher_plays_updates and not self.teacher:
+            raise ValueError("teacher_plays_updates needs a teacher")
 
     # -- derived settings -------------------------------------------------------------------------
 
@@ -268,12 +278,18 @@ class TrainConfig:
         return self.lr + (self.lr_final - self.lr) * min(1.0, progress)
 
     def teacher_weight(self, update: int) -> float:
-        """The imitation loss weight at ``update`` (after the linear decay; 0 without a teacher)."""
+        """The imitation loss weight at ``update`` (full while the teacher plays, then the linear
+        decay; 0 without a teacher)."""
         if not self.teacher:
             return 0.0
         if self.teacher_decay_updates > 0:
-            return self.teacher_coef * max(0.0, 1.0 - update / self.teacher_decay_updates)
+            decayed = max(0, update - self.teacher_plays_updates) / self.teacher_decay_updates
+            return self.teacher_coef * max(0.0, 1.0 - decayed)
         return self.teacher_coef
+
+    def teacher_plays(self, update: int) -> bool:
+        """Whether the teacher's moves are played in the learner's seats at ``update``."""
+        return bool(self.teacher) and update < self.teacher_plays_updates
 
     def network_config(self) -> dict[str, Any]:
         """``arch``'s config from the network fields it has (``networks.CONFIGS``)."""

@@ -143,6 +143,8 @@ class RolloutCollector:
         mixed_precision: act under bf16 autocast where the device runs bf16 natively
             (``networks.autocast``; the learner must use the same setting for ratios of 1).
         teacher: an agent whose move in each learner position is recorded (kickstarting).
+        teacher_plays: the teacher's moves are also played in the learner positions, with
+            behaviour log-probability 0 (demonstrations); may be switched between collections.
         teacher_slot: record ``teacher_actions`` (-1: no advice) even while there is no teacher.
     """
 
@@ -162,11 +164,13 @@ class RolloutCollector:
         policy_version: int = 0,
         mixed_precision: bool = True,
         teacher: Agent | None = None,
+        teacher_plays: bool = False,
         teacher_slot: bool = False,
     ) -> None:
         self.network = network
         self.mixed_precision = mixed_precision
         self.teacher = teacher
+        self.teacher_plays = teacher_plays
         self.teacher_slot = teacher_slot
         self.policy_version = policy_version
         self.unroll = unroll
@@ -228,12 +232,16 @@ class RolloutCollector:
         for t in range(t_len):
             _write_observation(buffers, t, view)
             clock = time.perf_counter()
-            with autocast(self.device, self.mixed_precision):
-                actions, log_probs, _ = self.network.act(view, generator=self.generator, memory=memory)
+            demonstrating = self.teacher_plays and self.teacher is not None
+            if not demonstrating:
+                with autocast(self.device, self.mixed_precision):
+                    actions, log_probs, _ = self.network.act(view, generator=self.generator, memory=memory)
             timings["inference"] += time.perf_counter() - clock
             clock = time.perf_counter()
             if self.teacher is not None:
                 teacher_actions[:, t] = self.teacher.act(view)
+                if demonstrating:  # the teacher's move, certainly: no need to ask the policy
+                    actions, log_probs = teacher_actions[:, t], torch.zeros(n, device=self.device)
                 self.teacher.played(actions)
             flat = torch.zeros(b * 2, dtype=torch.int64, device=self.device)
             flat[self.learner_rows] = actions

@@ -190,6 +190,7 @@ def train(
                 teacher=make_agent(config.teacher, config.seed + 17) if config.teacher else None,
             )
         assert collector is not None
+        collector.teacher_plays = config.teacher_plays(learner.step)
         if config.teacher_weight(learner.step) == 0.0:
             collector.teacher = None  # kickstarting is over (or never was): plain RL
 
