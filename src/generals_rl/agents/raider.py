@@ -3,10 +3,11 @@
 Like ``gatherer`` it expands greedily in the opening, then gathers army on its general, launches
 it as one stack and walks the stack to the enemy general, and defends its own general. Unlike
 ``gatherer`` it keeps no state of its own: its mode is read from the board, and what it knows of
-tiles out of view is exactly the memory the policy network is shown (``training.memory``: the
-army, enemy land, enemy general and cities last seen on each tile). So a network given those
-memory channels can imitate it from its observation alone, which makes it a teacher for
-kickstarting (``--set teacher=raider``), where ``gatherer``'s hidden mode and time budget are not.
+tiles out of view is the memory state the policy network's memory channels are computed from
+(``training.memory``: the army, enemy land and enemy general last seen on each tile, and when).
+So a network given those channels sees what it decides on (only a tile unseen for 500 ticks looks
+like one never seen), which makes it a teacher for kickstarting (``--set teacher=raider``), where
+``gatherer``'s hidden mode and time budget are not.
 
 Each tick:
 
