@@ -355,17 +355,9 @@ def test_expander_beats_random() -> None:
 
 
 @pytest.mark.slow
-def test_gatherer_beats_expander() -> None:
-    wins, games, _ = match("gatherer", "expander", games=30, seed=2024, max_ticks=2000)
-    low, _ = wilson_interval(wins, games)
-    assert games >= 40
-    assert wins / games >= 0.6
-    assert low > 0.5
-
-
-@pytest.mark.slow
-def test_raider_beats_expander() -> None:
-    wins, games, _ = match("raider", "expander", games=30, seed=2024, max_ticks=2000)
+@pytest.mark.parametrize("bot", ["gatherer", "raider"])
+def test_gather_and_attack_beats_expander(bot: str) -> None:
+    wins, games, _ = match(bot, "expander", games=30, seed=2024, max_ticks=2000)
     low, _ = wilson_interval(wins, games)
     assert games >= 40
     assert wins / games >= 0.6
