@@ -4,7 +4,7 @@ Both ask the Matchmaker for a tournament (``grl match`` is a round robin of two:
 alternate seats) and print the result. With ``--via HOST:PORT`` they use a running Matchmaker;
 without it they start the Game, Elo and Matchmaker services in this process on free ports and the
 embedded storage (``--data-dir``, ``GRL_*`` variables), as ``grl up`` would, and stop them after.
-Players are bot names (``random``, ``expander``, ``gatherer``, ``raider``), ``model:<version>`` or
+Players are bot names (``random``, ``expander``, ``gatherer``), ``model:<version>`` or
 ``model:<alias>`` (``latest``, ``champion``, ``candidate``): an alias is resolved to the version it
 names when the games are created, with the Model Service started here, or with ``--via`` the one at
 ``GRL_MODEL_ADDR`` (default 127.0.0.1:50053).

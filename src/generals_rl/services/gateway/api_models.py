@@ -34,7 +34,7 @@ from generals_rl.v1 import matchmaker_pb2 as mm
 
 router = APIRouter(prefix="/api")
 
-BOT_NAMES = ("random", "expander", "gatherer", "raider")
+BOT_NAMES = ("random", "expander", "gatherer")
 KINDS = {
     "human": common_pb2.PLAYER_KIND_HUMAN,
     "bot": common_pb2.PLAYER_KIND_BOT,

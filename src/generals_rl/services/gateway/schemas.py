@@ -152,7 +152,7 @@ class GamePageOut(BaseModel):
 
 class CreateGameIn(Body):
     opponent: str = Field(
-        description="`bot:<name>` (random, expander, gatherer, raider) or `model:<version or alias>`",
+        description="`bot:<name>` (random, expander, gatherer) or `model:<version or alias>`",
         examples=["bot:random", "model:champion"],
     )
     side: int | None = Field(

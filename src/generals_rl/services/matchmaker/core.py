@@ -26,9 +26,10 @@ from generals_rl.services.common.errors import InvalidArgument
 from generals_rl.services.elo.ratings import HeadToHead
 from generals_rl.services.matchmaker.pairing import MAX_FFA_PLAYERS, Kind, PairingPolicy
 
-BOT_NAMES: tuple[str, ...] = ("random", "expander", "gatherer", "raider")
-"""The scripted bots (``generals_rl.agents.BOTS``, mirrored here so the matchmaker does not import
-the engine and torch; a unit test keeps the two equal)."""
+BOT_NAMES: tuple[str, ...] = ("random", "expander", "gatherer")
+"""The fixed opponents among the scripted bots (``generals_rl.agents.BOTS``, mirrored here so the
+matchmaker does not import the engine and torch; a unit test keeps them among the agents). The
+``raider``, a kickstarting teacher, is not offered here."""
 
 MAX_ID_LENGTH = 128
 KINDS: frozenset[Kind] = frozenset(Kind)
