@@ -46,6 +46,8 @@ from generals_rl.agents.tactics import (
     shift,
     step_cheapest,
     step_toward,
+    take_and_defend,
+    threat_near,
     tie_noise,
     tile_mask,
 )
@@ -183,8 +185,7 @@ class GathererAgent(Agent):
             per_tile(moved), distance_field(home, ~blocked, games=moved), memory.home_reach
         )
         memory.blocked, memory.home_tile, memory.home_reach = blocked, home_tile, home_reach
-        near_home = (home_reach >= 0) & (home_reach <= cfg.threat_radius)
-        threat = board.enemy & near_home & (board.armies >= home_army.view(-1, 1, 1))
+        threat = threat_near(board, home_reach, home_army, cfg.threat_radius)
         threatened = any_in_game(threat)
 
         # The attack ends when its stack is lost or spent.
@@ -194,7 +195,6 @@ class GathererAgent(Agent):
 
         # Reach of its own land from the general: the gather tree (searched where it is needed).
         home_dist = distance_field(home, board.mine, games=~memory.attacking | spent | threatened)
-        hit_threat = (classes > 0) & shift(threat, False)
 
         # Gathering ends when nothing in reach is left to gather, or after ``gather_ticks``.
         radius = gather_radius(home_dist, board.mine, cfg.gather_ticks)
@@ -229,14 +229,10 @@ class GathererAgent(Agent):
         by_sent = rank(sent, noise)
         expand_value, expand_wanted = expansion(board, classes)
         by_expansion = rank(expand_value, noise)
-        toward_home = legal & movable & step_toward(home_dist)
         gathering = ~memory.attacking
         actions = decide(
             [
-                # Take an enemy general; defend its own: hit the threat, else pull army home.
-                Pick.of(by_sent, legal & (classes == 4)),
-                Pick.of(by_sent, legal & hit_threat, threatened),
-                Pick.of(rank(home_dist.unsqueeze(1), noise), toward_home, threatened),
+                *take_and_defend(legal, board, classes, threat, home_dist, noise),
                 # The opening: greedy expansion.
                 Pick.of(by_expansion, legal & expand_wanted, tick < cfg.expand_until),
                 # While gathering, small armies still take neutral land next to them.

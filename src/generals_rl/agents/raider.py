@@ -46,9 +46,10 @@ from generals_rl.agents.tactics import (
     likely_general,
     rank,
     sent_army,
-    shift,
     step_cheapest,
     step_toward,
+    take_and_defend,
+    threat_near,
     tie_noise,
     tile_mask,
 )
@@ -107,10 +108,8 @@ class RaiderAgent(Agent):
         home_tile = argmax_tile(board.armies, home)
         home_army = gather_tile(board.armies, home_tile)
         blocked = board.mountain | board.obstacle
-        home_reach = distance_field(home, ~blocked)
-        near_home = (home_reach >= 0) & (home_reach <= cfg.threat_radius)
-        threat = board.enemy & near_home & (board.armies >= home_army.view(-1, 1, 1))
-        threatened = any_in_game(threat)
+        home_reach = distance_field(home, ~blocked, limit=cfg.threat_radius)  # only for threats
+        threat = threat_near(board, home_reach, home_army, cfg.threat_radius)
         home_dist = distance_field(home, board.mine)
 
         # The mode, from the board: a stack much larger than every other army attacks.
@@ -149,15 +148,11 @@ class RaiderAgent(Agent):
         attack = tile_mask(mover, board.mine).unsqueeze(1) & movable & step_cheapest(attack_dist, cost)
 
         by_sent = rank(sent, noise)
-        toward_home = legal & movable & step_toward(home_dist)
         expand_value, expand_wanted = expansion(board, classes)
         by_expansion = rank(expand_value, noise)
         return decide(
             [
-                # Take an enemy general; defend its own: hit the threat, else pull army home.
-                Pick.of(by_sent, legal & (classes == 4)),
-                Pick.of(by_sent, legal & (classes > 0) & shift(threat, False), threatened),
-                Pick.of(rank(home_dist.unsqueeze(1), noise), toward_home, threatened),
+                *take_and_defend(legal, board, classes, threat, home_dist, noise),
                 Pick.of(by_expansion, legal & expand_wanted, opening),
                 Pick.of(by_sent, legal & attack, ~gathering),
                 # While gathering, small armies still take neutral land next to them.

@@ -358,6 +358,30 @@ def expansion(board: Board, classes: Tensor | None = None) -> tuple[Tensor, Tens
     return value, (classes > 0) | toward
 
 
+def threat_near(board: Board, home_reach: Tensor, home_army: Tensor, radius: int) -> Tensor:
+    """bool (B, H, W): visible enemy armies within ``radius`` steps of the general (``home_reach``:
+    the walking distance from it, -1 unreached) that hold at least the general's army
+    ``home_army`` (B,): they could take it."""
+    near = (home_reach >= 0) & (home_reach <= radius)
+    return board.enemy & near & (board.armies >= home_army.view(-1, 1, 1))
+
+
+def take_and_defend(
+    legal: Tensor, board: Board, classes: Tensor, threat: Tensor, home_dist: Tensor, noise: Tensor
+) -> list[Pick]:
+    """The most urgent layers of the gather-and-attack bots: take an enemy general (the largest
+    sent army first); where ``threat_near`` found a threat, hit it, else pull army one step home
+    along ``home_dist`` (the walk to the general over own land), farthest first."""
+    threatened = any_in_game(threat)
+    by_sent = rank(sent_army(board), noise)
+    toward_home = legal & board.movable.unsqueeze(1) & step_toward(home_dist)
+    return [
+        Pick.of(by_sent, legal & (classes == 4)),
+        Pick.of(by_sent, legal & (classes > 0) & shift(threat, False), threatened),
+        Pick.of(rank(home_dist.unsqueeze(1), noise), toward_home, threatened),
+    ]
+
+
 def gather_radius(dist: Tensor, own: Tensor, budget: int) -> Tensor:
     """int64 (B,): the largest distance r (at least 1) such that the own tiles at distance 1..r
     number at most ``budget``: gathering them leaves first takes about one move each."""

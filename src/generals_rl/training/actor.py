@@ -352,7 +352,7 @@ class Actor:
         side = self.config.stage_side(step)
         if self._rollouts is not None and side == self._side:
             self._rollouts.reward = self.config.reward_config(step)  # the shaping decays with updates
-            self._end_kickstarting(step)
+            self._kickstarting_at(step)
             return self._rollouts
         network = self.network
         if self._rollouts is not None:
@@ -396,12 +396,12 @@ class Actor:
                 teacher_slot=bool(self.config.teacher),
             )
             self._rollouts = LocalRollouts(collector)
-            self._end_kickstarting(step)
+            self._kickstarting_at(step)
         self._rollouts.policy_version = self.version.version
         self._rollouts.reward = self.config.reward_config(step)
         return self._rollouts
 
-    def _end_kickstarting(self, step: int) -> None:
+    def _kickstarting_at(self, step: int) -> None:
         """Stop playing the teacher's moves once the policy's training step has passed
         ``teacher_plays_updates``; drop the teacher once the imitation weight is 0: plain RL from
         then on (the trajectories keep their ``teacher_actions`` slot, -1: no advice)."""
