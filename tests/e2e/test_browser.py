@@ -77,29 +77,37 @@ def grl_up(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     assert up.returncode == 0, log.read_text()
 
 
-def path_keys(classes: list[str], side: int, start: tuple[int, int], steps: int) -> list[str]:
-    """Keys that walk ``steps`` tiles from ``start`` over neutral land or plain fog (no city),
-    arrows and WASD alternating; found by breadth-first search on the tiles' classes."""
-    free = [{"empty"}, {"fog"}]  # neutral land, or fog that hides no mountain or city
-    blocked = {i for i, c in enumerate(classes) if set(c.split()) - {"tile"} not in free}
+def path_keys(classes: list[str], side: int, start: tuple[int, int], steps: int) -> tuple[list[str], int]:
+    """Keys that walk ``steps`` tiles from ``start`` over neutral land, plain fog (no city) or our
+    own land, arrows and WASD alternating, and how many tiles the walk takes: of all such walks
+    (found by depth-first search on the tiles' classes), the one that takes the most."""
     moves = {"ArrowUp": (-1, 0), "s": (1, 0), "ArrowLeft": (0, -1), "d": (0, 1)}
-    paths: dict[tuple[int, int], list[str]] = {start: []}
-    frontier = [start]
-    while frontier:
-        r, c = frontier.pop(0)
-        if len(paths[(r, c)]) == steps:
-            return paths[(r, c)]
+
+    def kind(r: int, c: int) -> str:
+        tile = set(classes[r * side + c].split()) - {"tile", "selected"}
+        if tile in ({"empty"}, {"fog"}):
+            return "new"
+        if "mine" in tile and not tile & {"city", "general"}:
+            return "ours"
+        return "blocked"
+
+    best: tuple[list[str], int] | None = None
+
+    def walk(at: tuple[int, int], keys: list[str], seen: set[tuple[int, int]], taken: int) -> None:
+        nonlocal best
+        if len(keys) == steps:
+            if best is None or taken > best[1]:
+                best = (keys, taken)
+            return
         for key, (dr, dc) in moves.items():
-            nxt = (r + dr, c + dc)
-            if (
-                0 <= nxt[0] < side
-                and 0 <= nxt[1] < side
-                and nxt not in paths
-                and nxt[0] * side + nxt[1] not in blocked
-            ):
-                paths[nxt] = [*paths[(r, c)], key]
-                frontier.append(nxt)
-    raise AssertionError(f"no free path of {steps} tiles from the general")
+            r, c = at[0] + dr, at[1] + dc
+            if 0 <= r < side and 0 <= c < side and (r, c) not in seen and kind(r, c) != "blocked":
+                walk((r, c), [*keys, key], seen | {(r, c)}, taken + (kind(r, c) == "new"))
+
+    walk(start, [], {start}, 0)
+    if best is None or best[1] == 0:
+        raise AssertionError(f"no walk of {steps} tiles from the general takes a tile: {classes}")
+    return best
 
 
 def board_classes(page: Any) -> list[str]:
@@ -151,7 +159,7 @@ def test_play_replay_and_upload_in_chromium(grl_up: str, artifacts: Path) -> Non
                 int(general.get_attribute("data-row") or 0),
                 int(general.get_attribute("data-col") or 0),
             )
-            ahead = path_keys(board_classes(page), 8, (row, col), steps=1)[0]
+            ahead = path_keys(board_classes(page), 8, (row, col), steps=1)[0][0]
             back = {"ArrowUp": "s", "s": "ArrowUp", "ArrowLeft": "d", "d": "ArrowLeft"}[ahead]
             for key in (ahead, back) * 5:
                 page.keyboard.press(key)
@@ -160,14 +168,20 @@ def test_play_replay_and_upload_in_chromium(grl_up: str, artifacts: Path) -> Non
             page.keyboard.press("q")
             expect(page.locator("#play-queue li")).to_have_count(0, timeout=5_000)
 
-            # Expand three tiles from the general along a free path, with arrows and WASD, once the
-            # general holds enough army for every step (a move leaves 1 army behind).
+            # Walk three tiles from the general, with arrows and WASD, once it holds enough army for
+            # every step (a move leaves 1 army behind); the walk takes every neutral tile on it (a
+            # move of the queue above may have run before Q cleared it: that tile is ours already).
             expect(general).to_have_text(re.compile(r"^([89]|\d{2,})$"), timeout=20_000)
             page.click(f'#play-board .tile[data-row="{7 - row}"][data-col="{7 - col}"]')  # select elsewhere,
             page.click(f'#play-board .tile[data-row="{row}"][data-col="{col}"]')  # then the general again
-            for key in path_keys(board_classes(page), 8, (row, col), steps=3):
+            classes = board_classes(page)
+            keys, taken = path_keys(classes, 8, (row, col), steps=3)
+            owned = sum("mine" in c.split() for c in classes)
+            for key in keys:
                 page.keyboard.press(key)
-            page.wait_for_function("document.querySelectorAll('#play-board .tile.mine').length >= 4")
+            page.wait_for_function(
+                f"document.querySelectorAll('#play-board .tile.mine').length >= {owned + taken}"
+            )
             page.screenshot(path=artifacts / "3-expanded.png")
 
             # A spectator in a second tab finds the game among the live ones, sees the whole board,
@@ -200,7 +214,7 @@ def test_play_replay_and_upload_in_chromium(grl_up: str, artifacts: Path) -> Non
             assert page.locator("#replay-board .tile.p0").count() == 0  # surrendered: land turns neutral
             timeline.fill(str(last - 1))
             expect(page.locator("#replay-tick")).to_have_text(f"tick {last - 1} / {last}")
-            assert page.locator("#replay-board .tile.p0").count() >= 4
+            assert page.locator("#replay-board .tile.p0").count() >= owned + taken
             timeline.fill("0")
             expect(page.locator("#replay-tick")).to_have_text(f"tick 0 / {last}")
             assert page.locator("#replay-board .tile.p0").count() == 1
