@@ -15,7 +15,10 @@ no CPU from training).
 
 One line per point: ``{"figure": "win_rate", "opponent", "train_s", "version", "wins", "draws",
 "games", "win_rate", "low", "high"}``; first a ``{"figure": "run", ...}`` line with the settings
-and the load average (``os.getloadavg``) before and after training.
+and the load average (``os.getloadavg``) before and after training; then, from the actors' logs,
+the training games against each of ``--opponents`` won in every ``--window`` seconds:
+``{"figure": "training_games", "opponent", "from_s", "to_s", "games", "wins", "win_rate"}``
+(the actors' progress lines count games since each actor started; a window is the difference).
 """
 
 from __future__ import annotations
@@ -24,12 +27,13 @@ import argparse
 import asyncio
 import json
 import os
+import re
 import subprocess
 import sys
 import tempfile
 import time
 from collections.abc import Callable
-from datetime import UTC
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from rich.progress import Progress
@@ -70,6 +74,62 @@ def _train(data_dir: Path, run: str, seconds: float, overrides: list[str], flags
     return started
 
 
+def _progress(log: Path, started: float) -> list[tuple[float, str]]:
+    """An actor log's ``actor progress`` lines with their seconds since ``started`` (the log
+    stamps time of day in UTC)."""
+    day = datetime.fromtimestamp(started, UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+    lines: list[tuple[float, str]] = []
+    for line in log.read_text().splitlines():
+        if "actor progress" not in line:
+            continue
+        clock = datetime.strptime(line[:12], "%H:%M:%S.%f")
+        at = day.timestamp() + clock.hour * 3600 + clock.minute * 60 + clock.second + clock.microsecond / 1e6
+        if lines and at - started < lines[-1][0] - 43_200:  # past midnight
+            day += timedelta(days=1)
+            at += 86_400
+        lines.append((at - started, line))
+    return lines
+
+
+def _training_games(
+    logs: Path, started: float, opponents: list[str], window: float
+) -> list[dict[str, object]]:
+    """Training games won against each of ``opponents`` in each ``window`` seconds since
+    ``started``, from every actor's ``games_<bot>`` and ``wins_<bot>`` (counts since that actor
+    started): at each window's end, every actor's last report before it, summed over the actors."""
+    actors = [_progress(log, started) for log in sorted(logs.glob("actor-*.log"))]
+    last = max((lines[-1][0] for lines in actors if lines), default=0.0)
+    rows: list[dict[str, object]] = []
+    for name in opponents:
+        games_re, wins_re = re.compile(rf"\bgames_{name}=(\d+)"), re.compile(rf"\bwins_{name}=(\d+)")
+        counted = [
+            [
+                (at, int(g[1]), int(w[1]))
+                for at, line in lines
+                if (g := games_re.search(line)) and (w := wins_re.search(line))
+            ]
+            for lines in actors
+        ]
+        before, end = (0, 0), window
+        while end < last + window:
+            reached = [[(g, w) for at, g, w in reports if at <= end][-1:] for reports in counted]
+            total = (sum(r[0][0] for r in reached if r), sum(r[0][1] for r in reached if r))
+            games, wins = total[0] - before[0], total[1] - before[1]
+            rows.append(
+                {
+                    "figure": "training_games",
+                    "opponent": name,
+                    "from_s": end - window,
+                    "to_s": end,
+                    "games": games,
+                    "wins": wins,
+                    "win_rate": round(wins / games, 4) if games else None,
+                }
+            )
+            before, end = total, end + window
+    return rows
+
+
 Pick = Callable[[list[VersionInfo]], list[int]]
 
 
@@ -102,6 +162,9 @@ def main() -> None:
     parser.add_argument("--every", type=float, default=180.0, help="seconds between evaluated points")
     parser.add_argument("--games", type=int, default=200, help="evaluation games per point and bot")
     parser.add_argument("--opponents", default="random", help="comma-separated bots")
+    parser.add_argument(
+        "--window", type=float, default=300.0, help="seconds per window of the training games' win rates"
+    )
     parser.add_argument("--actors", type=int, default=None, help="grl train --actors")
     parser.add_argument(
         "--sampling", default="uniform", choices=("uniform", "queue"), help="grl train --sampling"
@@ -139,6 +202,9 @@ def main() -> None:
             "evaluate_only": args.evaluate_only,
         }
     )
+    opponents = [name for name in args.opponents.split(",") if name]
+    for row in _training_games(data_dir / "logs" / run, started, opponents, args.window):
+        _emit(row)
     points: list[tuple[float, VersionInfo]] = []
 
     def pick(versions: list[VersionInfo]) -> list[int]:
@@ -154,7 +220,6 @@ def main() -> None:
     versions, networks = asyncio.run(_versions_and_networks(data_dir, run, pick))
     if not versions:
         sys.exit(f"grl train published no version; see {data_dir / 'train.out'}")
-    opponents = [name for name in args.opponents.split(",") if name]
     maps = MapConfig.generalsio_1v1()
     with Progress(transient=True) as progress:
         task = progress.add_task("evaluating", total=len(points) * len(opponents) * args.games)

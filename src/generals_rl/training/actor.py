@@ -91,6 +91,11 @@ CHUNK_BYTES = 8 * 2**20
 PENDING = Gauge("grl_actor_pending_chunks", "Rollouts not acknowledged yet.", ["actor"])
 RETRIES = Counter("grl_actor_retries", "Calls retried after a service outage.", ["actor", "call"])
 SECONDS = Counter("grl_actor_seconds", "Seconds spent, by phase.", ["actor", "phase"])
+GAMES = Counter(
+    "grl_actor_games",
+    "Finished games of the learner, by opponent and result.",
+    ["actor", "opponent", "result"],
+)
 
 
 class Rollouts(Protocol):
@@ -422,6 +427,8 @@ class Actor:
         ENV_STEPS.labels(**self._labels).inc(rollout.env_steps)
         for name, result in rollout.results.items():
             self.stats.results.setdefault(name, Results()).add(result)
+            for outcome, count in (("win", result.wins), ("loss", result.losses), ("draw", result.draws)):
+                GAMES.labels(**self._labels, opponent=name, result=outcome).inc(count)
         for phase, seconds in rollout.timings.items():
             self._count(phase, seconds)
 
@@ -549,7 +556,16 @@ class Actor:
 
     def _report_fields(self) -> dict[str, Any]:
         s = self.stats
-        rates = {f"win_rate_{name}": round(r.wins / r.games, 3) for name, r in s.results.items() if r.games}
+        # Counts beside the rates (since the actor started): the games of a time window are a
+        # difference of two reports, and games are not proportional to env steps.
+        rates: dict[str, float] = {}
+        for name, r in s.results.items():
+            if r.games:
+                rates |= {
+                    f"win_rate_{name}": round(r.wins / r.games, 3),
+                    f"games_{name}": r.games,
+                    f"wins_{name}": r.wins,
+                }
         return {
             "actor": self.actor_id,
             "version": self.version.version if self.version else 0,
