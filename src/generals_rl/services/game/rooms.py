@@ -250,7 +250,8 @@ class Room:
 
     def _hosted_agent(self, seat: Seat, player: PlayerRef, network: PolicyNetwork | None) -> Agent:
         """A bot by name, or a ``NeuralAgent`` on the version's network: one per version and game,
-        shared by its seats (it acts for them in one batch; networks have no memory)."""
+        shared by its seats (it acts for the living ones in one batch, a row each; a network with
+        memory starts its seats' memory afresh when one of them is eliminated and the batch shrinks)."""
         seed = (self.board.seed + 7919 * (seat.index + 1)) % 2**63
         if player.kind != "model":
             return make_agent(player.id, seed)
