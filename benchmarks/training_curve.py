@@ -120,7 +120,7 @@ def _training_games(
                     "figure": "training_games",
                     "opponent": name,
                     "from_s": end - window,
-                    "to_s": end,
+                    "to_s": min(end, round(last, 1)),  # the last window ends at the last report
                     "games": games,
                     "wins": wins,
                     "win_rate": round(wins / games, 4) if games else None,
