@@ -232,7 +232,7 @@ class GathererAgent(Agent):
         gathering = ~memory.attacking
         actions = decide(
             [
-                *take_and_defend(legal, board, classes, threat, home_dist, noise),
+                *take_and_defend(legal, board, classes, threat, home_dist, by_sent, noise),
                 # The opening: greedy expansion.
                 Pick.of(by_expansion, legal & expand_wanted, tick < cfg.expand_until),
                 # While gathering, small armies still take neutral land next to them.

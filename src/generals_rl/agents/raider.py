@@ -152,7 +152,7 @@ class RaiderAgent(Agent):
         by_expansion = rank(expand_value, noise)
         return decide(
             [
-                *take_and_defend(legal, board, classes, threat, home_dist, noise),
+                *take_and_defend(legal, board, classes, threat, home_dist, by_sent, noise),
                 Pick.of(by_expansion, legal & expand_wanted, opening),
                 Pick.of(by_sent, legal & attack, ~gathering),
                 # While gathering, small armies still take neutral land next to them.

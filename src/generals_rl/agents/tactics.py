@@ -367,13 +367,19 @@ def threat_near(board: Board, home_reach: Tensor, home_army: Tensor, radius: int
 
 
 def take_and_defend(
-    legal: Tensor, board: Board, classes: Tensor, threat: Tensor, home_dist: Tensor, noise: Tensor
+    legal: Tensor,
+    board: Board,
+    classes: Tensor,
+    threat: Tensor,
+    home_dist: Tensor,
+    by_sent: Tensor,
+    noise: Tensor,
 ) -> list[Pick]:
-    """The most urgent layers of the gather-and-attack bots: take an enemy general (the largest
-    sent army first); where ``threat_near`` found a threat, hit it, else pull army one step home
-    along ``home_dist`` (the walk to the general over own land), farthest first."""
+    """The most urgent layers of the gather-and-attack bots: take an enemy general (``by_sent``:
+    the moves ranked by ``sent_army``, the largest first); where ``threat_near`` found a threat,
+    hit it, else pull army one step home along ``home_dist`` (the walk to the general over own
+    land), farthest first."""
     threatened = any_in_game(threat)
-    by_sent = rank(sent_army(board), noise)
     toward_home = legal & board.movable.unsqueeze(1) & step_toward(home_dist)
     return [
         Pick.of(by_sent, legal & (classes == 4)),

@@ -28,13 +28,13 @@ from generals_rl.services.gateway.schemas import (
     WinRateOut,
 )
 from generals_rl.services.gateway.views import when
+from generals_rl.services.matchmaker.core import BOT_NAMES
 from generals_rl.services.model.domain import Actor, AliasInfo, Event, Selector, VersionInfo
 from generals_rl.v1 import common_pb2, game_pb2
 from generals_rl.v1 import matchmaker_pb2 as mm
 
 router = APIRouter(prefix="/api")
 
-BOT_NAMES = ("random", "expander", "gatherer")
 KINDS = {
     "human": common_pb2.PLAYER_KIND_HUMAN,
     "bot": common_pb2.PLAYER_KIND_BOT,
