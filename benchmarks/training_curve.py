@@ -1,9 +1,10 @@
 """Win rate against training time of ``grl train`` from scratch, as JSON lines (issue 5's goals).
 
-Runs ``grl train --no-evaluate`` (every service, one learner, the actors, on a fresh data folder)
-for ``--seconds`` of wall-clock time, then, with training stopped, plays the version that was the
-latest at every ``--every`` seconds against each bot in ``--opponents``: ``--games`` games each on
-generals.io-like 1v1 maps (``MapConfig.generalsio_1v1``), half in each seat, 2000 ticks (a draw
+Runs ``grl train --no-evaluate`` (every service, one learner, the actors, on a fresh data folder;
+with ``--fused`` the one fused process instead, its own evaluations off) for ``--seconds`` of
+wall-clock time, then, with training stopped, plays the version that was the latest at every
+``--every`` seconds against each bot in ``--opponents``: ``--games`` games each on generals.io-like
+1v1 maps (``MapConfig.generalsio_1v1``), half in each seat, 2000 ticks (a draw
 counts as not won), with a 95% Wilson interval. The clock starts when ``grl train`` is launched,
 so service start-up counts as training time; evaluation does not (it runs afterwards, so it takes
 no CPU from training).
@@ -12,6 +13,7 @@ no CPU from training).
     python benchmarks/training_curve.py --seconds 3600 --every 600 --opponents random,expander
     python benchmarks/training_curve.py --seconds 60 --every 30 --games 20 --set map_side=8
     python benchmarks/training_curve.py --data-dir D --evaluate-only --opponents expander   # again
+    python benchmarks/training_curve.py --fused --seconds 3600 --every 900 --opponents expander
 
 One line per point: ``{"figure": "win_rate", "opponent", "train_s", "version", "wins", "draws",
 "games", "win_rate", "low", "high"}``; first a ``{"figure": "run", ...}`` line with the settings
@@ -167,6 +169,9 @@ def main() -> None:
     )
     parser.add_argument("--actors", type=int, default=None, help="grl train --actors")
     parser.add_argument(
+        "--fused", action="store_true", help="grl train --fused (one process: engine, inference, learning)"
+    )
+    parser.add_argument(
         "--sampling", default="uniform", choices=("uniform", "queue"), help="grl train --sampling"
     )
     parser.add_argument("--seed", type=int, default=12345, help="seed of the evaluation maps")
@@ -185,8 +190,10 @@ def main() -> None:
         started = float((data_dir / "started").read_text())
     else:
         flags = [] if args.actors is None else ["--actors", str(args.actors)]
-        flags += ["--sampling", args.sampling]
-        started = _train(data_dir, run, args.seconds, args.overrides, flags)
+        flags += ["--fused"] if args.fused else ["--sampling", args.sampling]
+        # the fused loop would also evaluate as it trains, on the clock: the curve evaluates after
+        overrides = ["eval_every_s=-1", *args.overrides] if args.fused else args.overrides
+        started = _train(data_dir, run, args.seconds, overrides, flags)
     load_after = os.getloadavg()
     _emit(
         {
@@ -195,6 +202,7 @@ def main() -> None:
             "overrides": args.overrides,
             "actors": args.actors,
             "sampling": args.sampling,
+            "fused": args.fused,
             "cpus": os.cpu_count(),
             "load_before": [round(x, 2) for x in load_before],
             "load_after": [round(x, 2) for x in load_after],
