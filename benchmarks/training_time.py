@@ -13,8 +13,10 @@ after the first version is published. Each reports where its time went:
   (the rest of each RecordExperience stream until acknowledged: transfer, inserting, the log);
 - learner (shares of its wall time): ``sample_wait`` (waiting for the next batch: actors too
   slow, the rate limiter, or the transfer), ``deserialization`` (decoding batches and copying them
-  into tensors), ``forward_backward`` (the loss and its gradients), ``optimizer`` (clipping and
-  the Adam step), ``checkpoint``; ``publish`` runs in the background beside the loop.
+  into tensors), ``input_planes`` (the network's input rebuilt from the observations: features,
+  distance planes, the memory's unroll and planes, which the actor computed too when it acted),
+  ``forward_backward`` (the rest of the loss and its gradients), ``optimizer`` (clipping and the
+  Adam step), ``checkpoint``; ``publish`` runs in the background beside the loop.
 
 ``other`` is the rest of each loop's wall time (the event loop's own work, waiting to be
 scheduled on a busy machine), so the loop's shares add up to 1.
@@ -90,6 +92,21 @@ def _timed(seconds: dict[str, float], phase: str, call: Callable[..., Any]) -> C
     return wrapper
 
 
+def _hook_input_planes(seconds: dict[str, float]) -> None:
+    """Time what builds the network's input in this process (looked up at call time; none of
+    these calls another)."""
+    from generals_rl.training import learner, networks
+
+    for module, name in (
+        (networks, "features"),
+        (networks, "distance_planes"),
+        (networks, "likely_general"),
+        (networks, "memory_planes"),
+        (learner, "unroll_memory"),
+    ):
+        setattr(module, name, _timed(seconds, "input_planes", getattr(module, name)))
+
+
 def _hook_codecs(seconds: dict[str, float]) -> None:
     """Time the chunk encoding and batch decoding of ``ReplayClient`` (looked up at call time)."""
     from generals_rl.services.replay import client
@@ -142,6 +159,7 @@ def _learner_process(
     torch.set_num_threads(1)
     extra: dict[str, float] = {}
     _hook_codecs(extra)
+    _hook_input_planes(extra)
 
     class TimedLearner(LearnerLoop):
         """Times the tensor copies and the optimizer step inside ``Learner.update``."""
@@ -225,10 +243,12 @@ def figures(config: TrainConfig, actor: dict[str, Any], learner: dict[str, Any])
         )
     s, wall = learner["seconds"], learner["wall"]
     to_tensors, optimizer = s.get("x_to_tensors", 0.0), s.get("x_optimizer", 0.0)
+    input_planes = s.get("x_input_planes", 0.0)
     learner_phases = {
         "sample_wait": max(0.0, s.get("sample_wait", 0.0) - s.get("x_deserialization", 0.0)),
         "deserialization": s.get("x_deserialization", 0.0) + to_tensors,
-        "forward_backward": max(0.0, s.get("update", 0.0) - to_tensors - optimizer),
+        "input_planes": input_planes,
+        "forward_backward": max(0.0, s.get("update", 0.0) - to_tensors - input_planes - optimizer),
         "optimizer": optimizer,
         "checkpoint": s.get("checkpoint", 0.0),
     }
