@@ -4,10 +4,10 @@ Runs ``grl train --no-evaluate`` (every service, one learner, the actors, on a f
 with ``--fused`` the one fused process instead, its own evaluations off) for ``--seconds`` of
 wall-clock time, then, with training stopped, plays the version that was the latest at every
 ``--every`` seconds against each bot in ``--opponents``: ``--games`` games each on generals.io-like
-1v1 maps (``MapConfig.generalsio_1v1``), half in each seat, 2000 ticks (a draw
-counts as not won), with a 95% Wilson interval. The clock starts when ``grl train`` is launched,
-so service start-up counts as training time; evaluation does not (it runs afterwards, so it takes
-no CPU from training).
+1v1 maps (``MapConfig.generalsio_1v1``), half in each seat, 2000 ticks (a draw counts as not
+won), with a 95% Wilson interval. The clock starts when ``grl train`` is launched, so service
+start-up counts as training time; evaluation does not (it runs afterwards, so it takes no CPU
+from training).
 
     python benchmarks/training_curve.py                                   # 15 min, against random
     python benchmarks/training_curve.py --seconds 3600 --every 600 --opponents random,expander
@@ -185,23 +185,23 @@ def main() -> None:
     data_dir = args.data_dir or Path(tempfile.mkdtemp(prefix="grl-curve-"))
     data_dir.mkdir(parents=True, exist_ok=True)
     run = "curve"
+    # the fused loop would also evaluate as it trains, on the clock: the curve evaluates after
+    overrides = ["eval_every_s=-1", *args.overrides] if args.fused else args.overrides
     load_before = os.getloadavg()
     if args.evaluate_only:
         started = float((data_dir / "started").read_text())
     else:
         flags = [] if args.actors is None else ["--actors", str(args.actors)]
         flags += ["--fused"] if args.fused else ["--sampling", args.sampling]
-        # the fused loop would also evaluate as it trains, on the clock: the curve evaluates after
-        overrides = ["eval_every_s=-1", *args.overrides] if args.fused else args.overrides
         started = _train(data_dir, run, args.seconds, overrides, flags)
     load_after = os.getloadavg()
     _emit(
         {
             "figure": "run",
             "seconds": args.seconds,
-            "overrides": args.overrides,
+            "overrides": overrides,
             "actors": args.actors,
-            "sampling": args.sampling,
+            "sampling": None if args.fused else args.sampling,
             "fused": args.fused,
             "cpus": os.cpu_count(),
             "load_before": [round(x, 2) for x in load_before],
