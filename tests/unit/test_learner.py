@@ -210,9 +210,11 @@ def test_ddp_on_two_gloo_processes_matches_one_process_on_the_whole_batch(tmp_pa
 
 
 @pytest.mark.slow
-def test_a_short_seeded_run_beats_random_more_often() -> None:
+@pytest.mark.parametrize("norm", ["group", "none"])
+def test_a_short_seeded_run_beats_random_more_often(norm: str) -> None:
     config = dataclasses.replace(
         TrainConfig(),
+        norm=norm,
         seed=3,
         threads=2,
         map_side=6,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 
 import pytest
 import torch
@@ -153,6 +154,19 @@ def test_the_training_config_passes_each_architecture_only_its_own_fields() -> N
     )
     with pytest.raises(ValueError, match="unknown arch 'convnext'"):
         TrainConfig(arch="convnext")
+    # The general head comes with its loss's weight; without it the config is as before the option.
+    assert "general_head" not in TrainConfig().network_config()
+    located = build("resnet-v1", TrainConfig(general_coef=0.5).network_config())
+    assert (
+        located.predicts_general and not build("resnet-v1", TrainConfig().network_config()).predicts_general
+    )
+    obs = observe(initial_state(generate_maps(2, seed=5))).player(0)
+    general = located(obs).general
+    assert general is not None and general.shape == (2, obs.armies.shape[1] * obs.armies.shape[2])
+    with pytest.raises(ValueError, match="general_coef must be non-negative"):
+        TrainConfig(general_coef=-1.0)
+    with pytest.raises(ValueError, match="norm must be one of group, none, got 'layer'"):
+        TrainConfig(norm="layer")
 
 
 @pytest.mark.parametrize(
@@ -166,6 +180,8 @@ def test_the_training_config_passes_each_architecture_only_its_own_fields() -> N
         ("unet-v1", '{"levels": 5}', "levels must lie in 0..4"),
         ("unet-v1", '{"level_blocks": -1}', "level_blocks in 0..16"),
         ("unet-v1", '{"channels": 2000}', "channels must lie in 1..1024"),
+        ("resnet-v1", '{"norm": "batch"}', "norm must be one of group, none, got 'batch'"),
+        ("unet-v1", '{"norm": ""}', "norm must be one of group, none"),
     ],
 )
 def test_bad_architectures_and_configs_are_refused(arch: str, config: str, message: str) -> None:
@@ -194,6 +210,27 @@ def test_global_context_is_an_option_that_old_configs_go_without() -> None:
     copy.load_state_dict(wide.state_dict())
     obs = observe(initial_state(generate_maps(2, seed=5))).player(0)
     assert torch.equal(wide(obs).logits, copy(obs).logits)
+
+
+@pytest.mark.parametrize(("arch", "config"), ARCHS)
+def test_without_norms_every_block_starts_as_the_identity_and_old_configs_keep_theirs(
+    arch: str, config: str
+) -> None:
+    torch.manual_seed(0)
+    normed = build(arch, config)  # a config saved before the option existed: group norms
+    assert normed.config.norm == "group"
+    assert any(isinstance(m, torch.nn.GroupNorm) for m in normed.modules())
+    bare = build(arch, {**json.loads(config), "blocks": 2, "norm": "none"})
+    assert not any(isinstance(m, torch.nn.GroupNorm) for m in bare.modules())
+    x = torch.rand(3, bare.input_planes, 9, 9)
+    stem_out = bare.stem(x)
+    assert torch.equal(bare.tower(stem_out), stem_out)  # residual blocks start as the identity
+    obs = observe(initial_state(generate_maps(2, seed=5))).player(0)
+    copy = build(bare.arch_id, bare.config_json())
+    copy.load_state_dict(bare.state_dict())
+    assert copy.config.norm == "none" and torch.equal(bare(obs).logits, copy(obs).logits)
+    bare.tower[0].conv2.weight.data.normal_()  # after training the blocks do work
+    assert not torch.equal(bare.tower(stem_out), stem_out)
 
 
 def test_distance_planes_count_walking_steps_around_mountains() -> None:

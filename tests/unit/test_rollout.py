@@ -8,13 +8,15 @@ from its observations at t and t + 1 alone."""
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 import torch
 
 from generals_rl.agents.base import Agent, sample_legal
 from generals_rl.game import MapConfig, MapPool
 from generals_rl.game.engine import EngineConfig
-from generals_rl.game.observations import Observation
+from generals_rl.game.observations import PLANE, Observation
 from generals_rl.game.rewards import RewardConfig
 from generals_rl.training.config import TrainConfig
 from generals_rl.training.learner import Learner
@@ -221,3 +223,40 @@ def test_a_teacher_advises_every_learner_position_and_forgets_finished_games() -
             replay.reset(dones[:, t])
     legal = trajectories["action_mask"][:, :-1].gather(-1, teacher_actions.unsqueeze(-1))
     assert bool(legal.all())
+
+
+def test_a_network_that_locates_the_general_learns_from_the_true_tile_each_step() -> None:
+    torch.set_num_threads(1)
+    torch.manual_seed(0)
+    network = build("resnet-v1", {"channels": 8, "blocks": 1, "general_head": True})
+    collector = RolloutCollector(
+        network,
+        games=6,
+        unroll=40,
+        maps=MapPool(MapConfig.generalsio_1v1().with_side(6), seed=3),
+        opponents={"self": 1.0, "random": 1.0},
+        engine=EngineConfig(max_ticks=30),
+        reward=REWARD,
+        seed=1,
+    )
+    trajectories = collector.collect().trajectories.to_torch()
+    where = trajectories["extras.enemy_general"]
+    n, t = trajectories["actions"].shape
+    assert where.shape == (n, t) and bool((where >= 0).any())
+    # Each seat's own general is always in its view. The first 3 games are self-play, a seat pair
+    # each (rows 2i and 2i + 1): each seat's recorded enemy general is where the other seat's own
+    # view shows its general, step after step, through the games' restarts.
+    planes = trajectories["planes"][:, :t].flatten(-2)  # (N, T, planes, H * W)
+    own = (planes[:, :, PLANE["general"]] & planes[:, :, PLANE["mine"]]).int().argmax(dim=-1)
+    assert bool(trajectories["dones"].any())  # games ended and restarted on other maps
+    assert torch.equal(where[0:6:2], own[1:6:2]) and torch.equal(where[1:6:2], own[0:6:2])
+    assert not bool((own == where).any())
+    config = dataclasses.replace(TrainConfig(), general_coef=1.0, lr=1e-2, lr_final=1e-2)
+    learner = Learner(network, config)
+    first = learner.update(trajectories)
+    for _ in range(20):
+        last = learner.update(trajectories)
+    assert 0 <= first["general_accuracy"] <= 1
+    assert last["general_loss"] < 0.5 * first["general_loss"], (first, last)
+    off = Learner(network, dataclasses.replace(TrainConfig(), general_coef=0.0)).update(trajectories)
+    assert "general_loss" not in off

@@ -8,6 +8,7 @@ import torch
 from generals_rl.training.losses import (
     LossWeights,
     actor_critic_loss,
+    general_loss,
     imitation_loss,
     masked_entropy,
     ppo_policy_loss,
@@ -152,3 +153,44 @@ def test_imitation_loss_is_the_teachers_negative_log_likelihood_over_legal_moves
     unadvised = torch.full_like(teacher, -1)
     none = actor_critic_loss(logits, *args, dones, LossWeights(), teacher_actions=unadvised, teacher_coef=0.5)
     assert float(none.total) == float(plain.total) and "teacher_loss" not in none.metrics
+
+
+def test_the_general_loss_is_the_true_tiles_negative_log_likelihood_where_it_is_known() -> None:
+    # Two positions of four tiles; in the second the general is unknown (-1: captured, or the
+    # experience came without it).
+    general_logits = torch.tensor([[[0.0, 1.0, 0.5, 2.0], [3.0, 0.0, 0.0, 0.0]]])
+    where = torch.tensor([[3, -1]])
+    expected = -float(torch.log_softmax(general_logits[0, 0], dim=0)[3])
+    loss, accuracy = general_loss(general_logits, where)
+    assert float(loss) == pytest.approx(expected, abs=1e-6) and float(accuracy) == 1.0  # argmax 3 = 3
+    loss, accuracy = general_loss(general_logits, torch.tensor([[1, 0]]))
+    expected_both = -float(torch.log_softmax(general_logits[0, 0], dim=0)[1])
+    expected_both -= float(torch.log_softmax(general_logits[0, 1], dim=0)[0])
+    assert float(loss) == pytest.approx(expected_both / 2, abs=1e-6) and float(accuracy) == 0.5
+
+    # In the total loss with weight w: exactly w times it more; nothing known adds nothing.
+    logits = torch.tensor([[[0.0, 1.0, 2.0], [1.0, 1.0, float("-inf")]]])
+    args = (torch.zeros(1, 3), torch.tensor([[0, 1]]), torch.tensor([[-1.0, -0.7]]), torch.zeros(1, 2))
+    dones = torch.zeros(1, 2, dtype=torch.bool)
+    plain = actor_critic_loss(logits, *args, dones, LossWeights())
+    located = actor_critic_loss(
+        logits,
+        *args,
+        dones,
+        LossWeights(),
+        general_logits=general_logits,
+        enemy_general=where,
+        general_coef=0.25,
+    )
+    assert float(located.total - plain.total) == pytest.approx(0.25 * expected, abs=1e-6)
+    assert float(located.metrics["general_accuracy"]) == 1.0
+    unknown = actor_critic_loss(
+        logits,
+        *args,
+        dones,
+        LossWeights(),
+        general_logits=general_logits,
+        enemy_general=torch.full_like(where, -1),
+        general_coef=0.25,
+    )
+    assert float(unknown.total) == float(plain.total) and "general_loss" not in unknown.metrics

@@ -26,7 +26,7 @@ from typing import Any
 from generals_rl.game.engine import EngineConfig
 from generals_rl.game.generators import MapConfig
 from generals_rl.game.rewards import RewardConfig
-from generals_rl.training.networks import CONFIGS
+from generals_rl.training.networks import CONFIGS, NORMS
 
 SELF = "self"
 """Opponent name: the current policy itself (both seats learn)."""
@@ -68,7 +68,7 @@ class TrainConfig:
         past_pool: snapshots kept in that pool (the oldest leave first).
     Network:
         arch, channels, blocks, global_context, distance_features, general_distance, memory,
-            target_distance, levels, level_blocks: the policy network (``networks.build``; ``arch``
+            target_distance, norm, levels, level_blocks: the policy network (``networks.build``; ``arch``
             ``resnet-v1``: a residual tower of ``blocks`` blocks; ``unet-v1``: ``blocks`` at full
             resolution, then ``levels`` halvings of the board with ``level_blocks`` blocks each,
             fields an architecture does not have are not passed to it; ``global_context``: the move
@@ -77,7 +77,10 @@ class TrainConfig:
             one more, to the player's own general; ``memory``: what each tile last showed and how
             long ago, ``training.memory``; ``target_distance``: one more distance plane, to where
             the enemy general was seen or most likely stands, ``tactics.likely_general``: what the
-            ``raider`` teacher moves toward).
+            ``raider`` teacher moves toward; ``norm``: ``group`` or ``none``, the trunk's norm).
+        general_coef: weight of the auxiliary loss on where the enemy general stands (> 0: the
+            network gets the general head, ``ResNetConfig.general_head``, and collectors record
+            the true tile; 0: neither).
     Optimisation:
         lr: Adam learning rate; lr_final: the rate reached at the end of the time or update budget
             (linear decay; equal to ``lr`` for a constant rate).
@@ -155,6 +158,8 @@ class TrainConfig:
     general_distance: bool = False
     memory: bool = True
     target_distance: bool = False
+    general_coef: float = 0.0
+    norm: str = "group"
     levels: int = 2
     level_blocks: int = 1
 
@@ -228,6 +233,10 @@ class TrainConfig:
             raise ValueError(
                 "teacher_coef, teacher_plays_updates and teacher_decay_updates must be non-negative"
             )
+        if self.general_coef < 0:
+            raise ValueError(f"general_coef must be non-negative, got {self.general_coef}")
+        if self.norm not in NORMS:
+            raise ValueError(f"norm must be one of {', '.join(NORMS)}, got {self.norm!r}")
         if self.teacher_plays_updates and not self.teacher:
             raise ValueError("teacher_plays_updates needs a teacher")
 
@@ -293,8 +302,11 @@ class TrainConfig:
 
     def network_config(self) -> dict[str, Any]:
         """``arch``'s config from the network fields it has (``networks.CONFIGS``)."""
-        names = {field.name for field in dataclasses.fields(CONFIGS[self.arch])}
-        return {name: getattr(self, name) for name in sorted(names)}
+        names = {field.name for field in dataclasses.fields(CONFIGS[self.arch])} - {"general_head"}
+        config = {name: getattr(self, name) for name in sorted(names)}
+        if self.general_coef > 0:  # saved configs of networks without the head stay as they were
+            config["general_head"] = True
+        return dict(sorted(config.items()))
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)

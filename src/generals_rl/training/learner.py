@@ -146,6 +146,7 @@ class Learner:
             out = self.model(obs, memory)
         logits = out.logits.view(n, t + 1, -1)[:, :t]
         values = out.value.view(n, t + 1)
+        general = out.general.view(n, t + 1, -1)[:, :t] if out.general is not None else None
         loss = actor_critic_loss(
             logits,
             values,
@@ -156,6 +157,9 @@ class Learner:
             self.weights,
             teacher_actions=tensors.get("extras.teacher_actions"),
             teacher_coef=self.config.teacher_weight(self.step),
+            general_logits=general,
+            enemy_general=tensors.get("extras.enemy_general"),
+            general_coef=self.config.general_coef,
         )
         self.optimizer.zero_grad(set_to_none=True)
         loss.total.backward()

@@ -32,7 +32,12 @@ With a teacher (kickstarting: a scripted bot's move b_s in the same position), t
 
     L_teacher = -mean_s log pi(b_s | x_s)                    (``imitation_loss``)
 
-weighted by ``teacher_coef``, which the run lowers to 0 over training.
+weighted by ``teacher_coef``, which the run lowers to 0 over training. With a general head (the
+network's per-tile guess of where the enemy general stands, g_s the true tile), it adds
+
+    L_general = -mean_s log q(g_s | x_s)                     (``general_loss``)
+
+weighted by ``general_coef``: an auxiliary task that shapes the shared features.
 
 Targets and advantages carry no gradient. Episode ends are terminal: an episode truncated at the
 training tick limit is a draw under the rules, so it is not bootstrapped either.
@@ -138,6 +143,20 @@ def imitation_loss(logits: Tensor, teacher_actions: Tensor) -> Tensor:
     return -torch.where(counted, log_p, torch.zeros_like(log_p)).sum() / counted.sum().clamp(min=1)
 
 
+def general_loss(general_logits: Tensor, enemy_general: Tensor) -> tuple[Tensor, Tensor]:
+    """Cross-entropy of the enemy general's tile ``enemy_general`` (...,; flat index, -1 where
+    unknown) under the per-tile logits ``general_logits`` (..., H * W), over the known positions;
+    and the share of those where the most likely tile is the general's."""
+    known = enemy_general >= 0
+    target = enemy_general.clamp(min=0)
+    log_p = torch.log_softmax(general_logits.float(), dim=-1).gather(-1, target.unsqueeze(-1)).squeeze(-1)
+    count = known.sum().clamp(min=1)
+    loss = -torch.where(known, log_p, torch.zeros_like(log_p)).sum() / count
+    with torch.no_grad():
+        hits = (general_logits.argmax(dim=-1) == target) & known
+    return loss, hits.sum().float() / count
+
+
 @dataclass(frozen=True)
 class LossWeights:
     """What the loss needs from ``TrainConfig``."""
@@ -174,10 +193,15 @@ def actor_critic_loss(
     weights: LossWeights,
     teacher_actions: Tensor | None = None,
     teacher_coef: float = 0.0,
+    general_logits: Tensor | None = None,
+    enemy_general: Tensor | None = None,
+    general_coef: float = 0.0,
 ) -> LossOutput:
     """L of the module docstring. ``logits`` (N, T, A) and ``values`` (N, T + 1) come from the
     learner's network; the rest (N, T) from the trajectories, ``teacher_actions`` too when there is
-    a teacher (used while ``teacher_coef`` > 0)."""
+    a teacher (used while ``teacher_coef`` > 0). With a general head, ``general_logits`` (N, T,
+    H * W) and the true tiles ``enemy_general`` (N, T) add ``general_coef`` times
+    ``general_loss``."""
     target_log_probs = action_log_probs(logits, actions)
     returns = vtrace(
         behaviour_log_probs,
@@ -198,7 +222,7 @@ def actor_critic_loss(
     value = value_loss(values[:, :-1].float(), returns.vs)
     entropy = masked_entropy(logits).mean()
     total = policy + weights.value_coef * value - weights.entropy_coef * entropy
-    teacher: dict[str, Tensor] = {}
+    extra: dict[str, Tensor] = {}
     if teacher_actions is not None and teacher_coef > 0:
         imitation = imitation_loss(logits, teacher_actions)
         total = total + teacher_coef * imitation
@@ -207,7 +231,12 @@ def actor_critic_loss(
             agreed = (logits.argmax(dim=-1) == teacher_actions) & advised
             agreement = agreed.sum().float() / advised.sum().clamp(min=1)
         if advised.any():  # a batch recorded after the actors dropped the teacher has no advice
-            teacher = {"teacher_loss": imitation.detach(), "teacher_agreement": agreement}
+            extra = {"teacher_loss": imitation.detach(), "teacher_agreement": agreement}
+    if general_logits is not None and enemy_general is not None and general_coef > 0:
+        located, accuracy = general_loss(general_logits, enemy_general)
+        total = total + general_coef * located
+        if bool((enemy_general >= 0).any()):  # else nothing was known: no figures, not a loss of 0
+            extra.update(general_loss=located.detach(), general_accuracy=accuracy)
     with torch.no_grad():
         ratio = torch.exp(target_log_probs - behaviour_log_probs)
         metrics = {
@@ -216,7 +245,7 @@ def actor_critic_loss(
             "rho_mean": returns.rhos.mean(),
             "advantage_std": returns.advantages.std(),
             "value_target_mean": returns.vs.mean(),
-            **teacher,
+            **extra,
         }
     return LossOutput(
         total=total, policy=policy.detach(), value=value.detach(), entropy=entropy.detach(), metrics=metrics

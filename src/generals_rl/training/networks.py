@@ -99,10 +99,12 @@ def distance_planes(obs: Observation, *, own_general: bool = False, target: Tens
 
 @dataclass(frozen=True)
 class PolicyOutput:
-    """Masked logits (N, A), values (N,)."""
+    """Masked logits (N, A), values (N,); with a general head (``ResNetConfig.general_head``),
+    ``general`` (N, H * W): logits of the tile the enemy general stands on."""
 
     logits: Tensor
     value: Tensor
+    general: Tensor | None = None
 
     def distribution(self) -> torch.distributions.Categorical:
         return torch.distributions.Categorical(logits=self.logits)
@@ -125,6 +127,12 @@ class PolicyNetwork(nn.Module):
     def uses_memory(self) -> bool:
         """Whether ``forward`` reads a memory state (``training.memory``): callers that act step
         after step keep one per seat (``memory.Memory``) and pass it."""
+        return False
+
+    @property
+    def predicts_general(self) -> bool:
+        """Whether ``forward`` also gives ``PolicyOutput.general``: collectors then record where
+        the enemy general stands (``extras["enemy_general"]``) for the learner's auxiliary loss."""
         return False
 
     def config_json(self) -> str:
@@ -203,6 +211,14 @@ class ResNetConfig:
     ``raider`` bot attacks: with it the policy sees the fields the raider moves by).
     ``memory``: the input also holds ``memory.memory_planes`` (what was last seen where, and how
     long ago), so the policy can go back to enemy land and a general it saw before.
+    ``general_head``: one more head, per-tile logits of where the enemy general stands
+    (``PolicyOutput.general``), which the learner trains against the true tile the collector
+    knows (an auxiliary task, as UNREAL's): the moves do not read it, but the trunk's features
+    learn to say where the general likely is.
+    ``norm``: after each convolution of the trunk, ``group`` (a group norm over the whole board,
+    one group) or ``none``; without norms each residual block's last convolution starts at zero,
+    so every block starts as the identity (as SkipInit and Fixup do), and a bf16 forward and
+    backward pass skips the float32 round trips a norm takes.
     """
 
     channels: int = 64
@@ -212,8 +228,12 @@ class ResNetConfig:
     general_distance: bool = False
     memory: bool = False
     target_distance: bool = False
+    general_head: bool = False
+    norm: str = "group"
 
     def __post_init__(self) -> None:
+        if self.norm not in NORMS:
+            raise ValueError(f"norm must be one of {', '.join(NORMS)}, got {self.norm!r}")
         if not 1 <= self.channels <= 1024 or not 0 <= self.blocks <= 64:
             raise ValueError(f"channels must lie in 1..1024 and blocks in 0..64, got {self}")
         if self.general_distance and not self.distance_features:
@@ -222,13 +242,24 @@ class ResNetConfig:
             raise ValueError("target_distance is read from the memory: it needs distance_features and memory")
 
 
+NORMS = ("group", "none")
+
+
+def _norm(kind: str, channels: int) -> nn.Module:
+    return nn.GroupNorm(1, channels) if kind == "group" else nn.Identity()
+
+
 class _Residual(nn.Module):
-    def __init__(self, channels: int) -> None:
+    def __init__(self, channels: int, norm: str) -> None:
         super().__init__()
         self.conv1 = nn.Conv2d(channels, channels, 3, padding=1)
         self.conv2 = nn.Conv2d(channels, channels, 3, padding=1)
-        self.norm1 = nn.GroupNorm(1, channels)
-        self.norm2 = nn.GroupNorm(1, channels)
+        self.norm1 = _norm(norm, channels)
+        self.norm2 = _norm(norm, channels)
+        if norm == "none":  # the block starts as the identity
+            nn.init.zeros_(self.conv2.weight)
+            assert self.conv2.bias is not None
+            nn.init.zeros_(self.conv2.bias)
 
     def forward(self, x: Tensor) -> Tensor:
         y = F.relu(self.norm1(self.conv1(x)))
@@ -254,6 +285,7 @@ class ConvPolicy(PolicyNetwork):
         self.pass_logit = nn.Linear(c, 1)
         self.value = nn.Linear(c, 1)
         self.context = nn.Linear(c, c) if config.global_context else None
+        self.general = nn.Conv2d(c, 1, 1) if config.general_head else None
 
     @property
     def input_planes(self) -> int:
@@ -264,6 +296,10 @@ class ConvPolicy(PolicyNetwork):
     @property
     def uses_memory(self) -> bool:
         return bool(self.config.memory)
+
+    @property
+    def predicts_general(self) -> bool:
+        return bool(self.config.general_head)
 
     def build_trunk(self) -> None:  # pragma: no cover
         raise NotImplementedError
@@ -293,23 +329,26 @@ class ConvPolicy(PolicyNetwork):
             x = F.relu(x + self.context(pooled).view(n, -1, 1, 1))
         moves = self.moves(x).flatten(1)  # (N, 8 * H * W), half-major then direction then tile
         logits = torch.cat([self.pass_logit(pooled), moves], dim=1)
-        return PolicyOutput(logits=masked_logits(logits, obs.action_mask), value=self.value(pooled).view(n))
+        general = self.general(x).flatten(1) if self.general is not None else None
+        return PolicyOutput(
+            logits=masked_logits(logits, obs.action_mask), value=self.value(pooled).view(n), general=general
+        )
 
 
-def _conv(inputs: int, outputs: int, stride: int = 1) -> nn.Sequential:
-    """3x3 convolution, group norm, ReLU."""
+def _conv(inputs: int, outputs: int, norm: str, stride: int = 1) -> nn.Sequential:
+    """3x3 convolution, the norm, ReLU."""
     return nn.Sequential(
-        nn.Conv2d(inputs, outputs, 3, stride=stride, padding=1), nn.GroupNorm(1, outputs), nn.ReLU()
+        nn.Conv2d(inputs, outputs, 3, stride=stride, padding=1), _norm(norm, outputs), nn.ReLU()
     )
 
 
-def _tower(channels: int, blocks: int) -> nn.Sequential:
-    return nn.Sequential(*[_Residual(channels) for _ in range(blocks)])
+def _tower(channels: int, blocks: int, norm: str) -> nn.Sequential:
+    return nn.Sequential(*[_Residual(channels, norm) for _ in range(blocks)])
 
 
 class ResNetPolicy(ConvPolicy):
     """A residual tower at full resolution (its receptive field: ``2 * blocks + 1`` tiles each
-    way). Group norm, not batch norm: the same output in training and acting."""
+    way). Group norm (or none), not batch norm: the same output in training and acting."""
 
     arch_id = "resnet-v1"
     config_type = ResNetConfig
@@ -318,9 +357,9 @@ class ResNetPolicy(ConvPolicy):
         super().__init__(config or ResNetConfig())
 
     def build_trunk(self) -> None:
-        c = self.config.channels
-        self.stem = _conv(self.input_planes, c)
-        self.tower = _tower(c, self.config.blocks)
+        c, norm = self.config.channels, self.config.norm
+        self.stem = _conv(self.input_planes, c, norm)
+        self.tower = _tower(c, self.config.blocks, norm)
 
     def trunk(self, x: Tensor) -> Tensor:
         return self.tower(self.stem(x))
@@ -349,7 +388,7 @@ class UNetConfig(ResNetConfig):
 
 class UNetPolicy(ResNetPolicy):
     """``UNetConfig``'s U-Net: the residual tower's trunk at full resolution, then the levels
-    below it; ``ConvPolicy``'s heads. Group norm throughout."""
+    below it; ``ConvPolicy``'s heads. The config's norm throughout."""
 
     arch_id = "unet-v1"
     config_type = UNetConfig
@@ -360,10 +399,11 @@ class UNetPolicy(ResNetPolicy):
     def build_trunk(self) -> None:
         super().build_trunk()
         c, levels, blocks = self.config.channels, self.config.levels, self.config.level_blocks
+        norm = self.config.norm
         self.downs = nn.ModuleList(
-            nn.Sequential(_conv(c, c, stride=2), *_tower(c, blocks)) for _ in range(levels)
+            nn.Sequential(_conv(c, c, norm, stride=2), *_tower(c, blocks, norm)) for _ in range(levels)
         )
-        self.ups = nn.ModuleList(_conv(c, c) for _ in range(levels))
+        self.ups = nn.ModuleList(_conv(c, c, norm) for _ in range(levels))
 
     def trunk(self, x: Tensor) -> Tensor:
         levels = [super().trunk(x)]

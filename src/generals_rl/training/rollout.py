@@ -25,7 +25,9 @@ kickstarting ends), as -1 (no advice): a Replay table keeps one signature for th
 
 With a network that remembers (``uses_memory``), the collector keeps each learner seat's memory
 (``training.memory``) and the trajectories carry the memory at their first step as
-``extras["memory"]`` (N, 5, H, W), from which the learner rebuilds every step's memory.
+``extras["memory"]`` (N, 5, H, W), from which the learner rebuilds every step's memory. With a
+network that guesses where the enemy general stands (``predicts_general``), they carry the true
+tile of each step, ``extras["enemy_general"]`` (N, T), for the learner's auxiliary loss.
 
 Only 1v1 maps are supported: one learner seat against one opponent seat per game.
 """
@@ -223,6 +225,10 @@ class RolloutCollector:
         first = take_rows(self._obs, self.learner_rows)
         buffers = _empty_trajectories(first, n, t_len)
         teacher_actions = torch.full((n, t_len), -1, dtype=torch.int64, device=self.device)
+        locate = self.network.predicts_general
+        if locate:  # where each learner seat's enemy general stands, for the auxiliary loss
+            enemy_general = torch.full((n, t_len), -1, dtype=torch.int64, device=self.device)
+            learner_games, enemy_seats = self.learner_rows // 2, 1 - self.learner_rows % 2
         results = {g.name: Results() for g in self.groups}
         timings = dict.fromkeys(("observe", "inference", "opponents", "engine", "restart"), 0.0)
         view = first
@@ -231,6 +237,8 @@ class RolloutCollector:
             buffers.extras["memory"] = memory
         for t in range(t_len):
             _write_observation(buffers, t, view)
+            if locate:
+                enemy_general[:, t] = self.state.generals[learner_games, enemy_seats]
             clock = time.perf_counter()
             demonstrating = self.teacher_plays and self.teacher is not None
             if not demonstrating:
@@ -280,6 +288,8 @@ class RolloutCollector:
         _write_observation(buffers, t_len, view)
         if self.teacher_slot or self.teacher is not None:
             buffers.extras["teacher_actions"] = teacher_actions
+        if locate:
+            buffers.extras["enemy_general"] = enemy_general
         return Rollout(buffers, self.policy_version, b * t_len, results, timings)
 
     def _restart_finished(self, after: GameState, results: dict[str, Results]) -> GameState:
