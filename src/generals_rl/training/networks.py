@@ -195,6 +195,10 @@ def masked_logits(logits: Tensor, mask: Tensor) -> Tensor:
     return logits.masked_fill(~mask, float("-inf"))
 
 
+NORMS = ("group", "none")
+"""What may follow each convolution of a trunk (``ResNetConfig.norm``)."""
+
+
 @dataclass(frozen=True)
 class ResNetConfig:
     """A residual tower: ``blocks`` 3x3 residual blocks of ``channels`` channels.
@@ -240,9 +244,6 @@ class ResNetConfig:
             raise ValueError("general_distance is a third distance plane: it needs distance_features")
         if self.target_distance and not (self.distance_features and self.memory):
             raise ValueError("target_distance is read from the memory: it needs distance_features and memory")
-
-
-NORMS = ("group", "none")
 
 
 def _norm(kind: str, channels: int) -> nn.Module:
