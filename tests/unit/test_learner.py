@@ -210,11 +210,12 @@ def test_ddp_on_two_gloo_processes_matches_one_process_on_the_whole_batch(tmp_pa
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("norm", ["group", "none"])
-def test_a_short_seeded_run_beats_random_more_often(norm: str) -> None:
+@pytest.mark.parametrize(("norm", "policy_loss"), [("group", "ppo"), ("none", "ppo"), ("group", "vtrace")])
+def test_a_short_seeded_run_beats_random_more_often(norm: str, policy_loss: str) -> None:
     config = dataclasses.replace(
         TrainConfig(),
         norm=norm,
+        policy_loss=policy_loss,
         seed=3,
         threads=2,
         map_side=6,

@@ -1,10 +1,11 @@
-"""V-trace targets against a hand-computed example, and the PPO clip's behaviour."""
+"""V-trace targets against a hand-computed example, the PPO clip's behaviour and IMPALA's policy loss."""
 
 from __future__ import annotations
 
 import pytest
 import torch
 
+from generals_rl.training.config import TrainConfig
 from generals_rl.training.losses import (
     LossWeights,
     actor_critic_loss,
@@ -13,6 +14,7 @@ from generals_rl.training.losses import (
     masked_entropy,
     ppo_policy_loss,
     vtrace,
+    vtrace_policy_loss,
 )
 
 # One trajectory of T = 3 steps, gamma = 0.9, lambda = 1, rho_bar = 1.0, c_bar = 0.8.
@@ -97,6 +99,58 @@ def test_ppo_clip(ratio: float, advantage: float, expected: float, clipped: bool
         assert float(target.grad) == 0.0  # a clipped sample gives no gradient
     else:
         assert float(target.grad) == pytest.approx(-ratio * advantage, abs=1e-6)
+
+
+def test_impalas_policy_loss_weights_each_advantage_by_the_truncated_ratio_and_drops_no_sample() -> None:
+    # ratios [2.0, 0.5, 1.5], advantages [1, -1, 2], pg_rho_bar = 1 -> weights [1, 0.5, 1]:
+    #   d loss / d log pi(a_s) = -weight_s * A_s / 3 = [-1/3, 0.5/3, -2/3]
+    # PPO with eps = 0.2 gives none of them a gradient: every ratio has left the clip range in the
+    # direction its advantage pushes (good actions already likelier, a bad one already rarer).
+    behaviour, target, *_ = _inputs([False, False, False])
+    advantages = torch.tensor([[1.0, -1.0, 2.0]])
+    impala = target.clone().requires_grad_()
+    loss = vtrace_policy_loss(impala, behaviour, advantages, pg_rho_bar=1.0)
+    expected = -(torch.tensor([[1.0, 0.5, 1.0]]) * advantages * target).mean()
+    assert float(loss.detach()) == pytest.approx(float(expected), abs=1e-6)
+    loss.backward()
+    assert impala.grad is not None
+    assert impala.grad[0].tolist() == pytest.approx([-1 / 3, 0.5 / 3, -2 / 3], abs=1e-6)
+
+    ppo = target.clone().requires_grad_()
+    ppo_policy_loss(ppo, behaviour, advantages, clip_eps=0.2).backward()
+    assert ppo.grad is not None
+    assert ppo.grad[0].tolist() == [0.0, 0.0, 0.0]
+
+
+def test_the_total_loss_uses_the_policy_loss_the_config_names() -> None:
+    torch.manual_seed(0)
+    n, t, a = 2, 3, 5
+    logits = torch.randn(n, t, a)
+    values = torch.randn(n, t + 1)
+    actions = torch.randint(0, a, (n, t))
+    behaviour = torch.log_softmax(torch.randn(n, t, a), dim=-1).gather(-1, actions.unsqueeze(-1)).squeeze(-1)
+    rewards, dones = torch.randn(n, t), torch.zeros(n, t, dtype=torch.bool)
+    inputs = (logits, values, actions, behaviour, rewards, dones)
+    losses = {
+        name: actor_critic_loss(*inputs, LossWeights(policy_loss=name, clip_eps=0.1, pg_rho_bar=0.9))
+        for name in ("ppo", "vtrace")
+    }
+    target = torch.log_softmax(logits, dim=-1).gather(-1, actions.unsqueeze(-1)).squeeze(-1)
+    defaults = LossWeights()
+    advantages = vtrace(
+        behaviour, target, rewards, dones, values, gamma=defaults.gamma, lam=defaults.vtrace_lambda
+    ).advantages
+    ppo = ppo_policy_loss(target, behaviour, advantages, 0.1)
+    impala = vtrace_policy_loss(target, behaviour, advantages, 0.9)
+    assert float(losses["ppo"].policy) == pytest.approx(float(ppo))
+    assert float(losses["vtrace"].policy) == pytest.approx(float(impala))
+    assert float(ppo) != pytest.approx(float(impala))
+    # only the policy term differs
+    assert float(losses["ppo"].value) == pytest.approx(float(losses["vtrace"].value))
+    with pytest.raises(ValueError, match="policy_loss must be one of ppo, vtrace, got 'a2c'"):
+        actor_critic_loss(*inputs, LossWeights(policy_loss="a2c"))
+    with pytest.raises(ValueError, match="policy_loss must be one of ppo, vtrace, got 'PPO'"):
+        TrainConfig(policy_loss="PPO")
 
 
 def test_entropy_and_loss_ignore_illegal_actions() -> None:

@@ -26,6 +26,7 @@ from typing import Any
 from generals_rl.game.engine import EngineConfig
 from generals_rl.game.generators import MapConfig
 from generals_rl.game.rewards import RewardConfig
+from generals_rl.training.losses import POLICY_LOSSES
 from generals_rl.training.networks import CONFIGS, NORMS
 
 SELF = "self"
@@ -95,6 +96,8 @@ class TrainConfig:
     Losses (``losses``):
         gamma: discount (the shaping potential uses it too).
         vtrace_lambda, rho_bar, c_bar, pg_rho_bar: V-trace's trace decay and truncation levels.
+        policy_loss: ``ppo`` (the ratio clipped to 1 +- ``clip_eps``) or ``vtrace`` (IMPALA's: the
+            advantage weighted by the ratio truncated at ``pg_rho_bar``; ``losses``).
         clip_eps: PPO ratio clip.
         value_coef, entropy_coef: weights of the value loss and the entropy bonus.
         normalize_advantages: centre advantages and scale them to unit variance per minibatch.
@@ -177,6 +180,7 @@ class TrainConfig:
     rho_bar: float = 1.0
     c_bar: float = 1.0
     pg_rho_bar: float = 1.0
+    policy_loss: str = "ppo"
     clip_eps: float = 0.2
     value_coef: float = 0.5
     entropy_coef: float = 0.001
@@ -237,6 +241,9 @@ class TrainConfig:
             raise ValueError(f"general_coef must be non-negative, got {self.general_coef}")
         if self.norm not in NORMS:
             raise ValueError(f"norm must be one of {', '.join(NORMS)}, got {self.norm!r}")
+        if self.policy_loss not in POLICY_LOSSES:
+            choices = ", ".join(POLICY_LOSSES)
+            raise ValueError(f"policy_loss must be one of {choices}, got {self.policy_loss!r}")
         if self.teacher_plays_updates and not self.teacher:
             raise ValueError("teacher_plays_updates needs a teacher")
 

@@ -61,6 +61,7 @@ def is_rank_zero() -> bool:
 
 def loss_weights(config: TrainConfig) -> LossWeights:
     return LossWeights(
+        policy_loss=config.policy_loss,
         gamma=config.gamma,
         vtrace_lambda=config.vtrace_lambda,
         rho_bar=config.rho_bar,

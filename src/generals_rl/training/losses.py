@@ -1,5 +1,5 @@
 """Actor-critic losses for experience that lags the learner: V-trace targets (IMPALA, Espeholt et
-al. 2018) and a PPO-clipped policy loss (Schulman et al. 2017) on V-trace advantages.
+al. 2018) and a policy loss on V-trace advantages, PPO-clipped (Schulman et al. 2017) or IMPALA's.
 
 Tensors are batch-major as ``Trajectories``: (N, T) per step, values (N, T + 1) with the
 bootstrap value last. With behaviour policy mu (which acted) and target policy pi (the learner's
@@ -19,11 +19,17 @@ and the policy-gradient advantage, with v_{s+1} the target of the next state:
 
     A_s = r_s + gamma_s * v_{s+1} - V(x_s)
 
-IMPALA's policy gradient weights A_s by min(pg_rho_bar, ratio_s) (``pg_advantages``). The PPO-style
-loss used here instead lets the ratio itself weight the advantage and clips it, so a stale
-behaviour policy cannot push the update far (the ratio already corrects for the lag):
+The policy loss (``POLICY_LOSSES``) is one of
 
-    L_policy  = -mean_s min(ratio_s * A_s, clip(ratio_s, 1 - eps, 1 + eps) * A_s)
+    ppo:     L_policy = -mean_s min(ratio_s * A_s, clip(ratio_s, 1 - eps, 1 + eps) * A_s)
+    vtrace:  L_policy = -mean_s min(pg_rho_bar, ratio_s) * A_s * log pi(a_s | x_s)
+
+The PPO-style loss lets the ratio itself weight the advantage and clips it, so a stale behaviour
+policy cannot push the update far; a sample whose ratio has left the clip range gives no
+gradient. IMPALA's weights the advantage by the truncated ratio (no gradient through the weight)
+and never drops a sample. With one gradient step per batch (``epochs`` = 1) it is PPO's
+decoupled objective (Hilton et al. 2022) whose proximal policy is the learner's own: the clip
+then never binds.
     L_value   = 1/2 * mean_s (v_s - V(x_s))^2
     H         = mean_s entropy(pi(. | x_s))                  (over legal actions only)
     L         = L_policy + value_coef * L_value - entropy_coef * H
@@ -57,7 +63,7 @@ class VTraceReturns:
 
     Attributes:
         vs: the value targets v_s.
-        advantages: A_s = r_s + gamma_s * v_{s+1} - V(x_s) (for the PPO loss).
+        advantages: A_s = r_s + gamma_s * v_{s+1} - V(x_s).
         pg_advantages: min(pg_rho_bar, ratio_s) * A_s (IMPALA's policy-gradient advantage).
         rhos: the truncated importance weights rho_s.
     """
@@ -115,6 +121,14 @@ def ppo_policy_loss(
     return -torch.minimum(ratio * advantages, clipped * advantages).mean()
 
 
+def vtrace_policy_loss(
+    target_log_probs: Tensor, behaviour_log_probs: Tensor, advantages: Tensor, pg_rho_bar: float
+) -> Tensor:
+    """-mean(min(pg_rho_bar, ratio) * A * log pi), ratio = pi / mu taken as a constant."""
+    weight = torch.exp(target_log_probs.detach() - behaviour_log_probs).clamp(max=pg_rho_bar)
+    return -(weight * advantages * target_log_probs).mean()
+
+
 def value_loss(values: Tensor, targets: Tensor) -> Tensor:
     """1/2 mean (v_s - V(x_s))^2."""
     return 0.5 * (targets - values).pow(2).mean()
@@ -157,10 +171,15 @@ def general_loss(general_logits: Tensor, enemy_general: Tensor) -> tuple[Tensor,
     return loss, hits.sum().float() / count
 
 
+POLICY_LOSSES = ("ppo", "vtrace")
+"""The policy losses ``actor_critic_loss`` offers (module docstring)."""
+
+
 @dataclass(frozen=True)
 class LossWeights:
     """What the loss needs from ``TrainConfig``."""
 
+    policy_loss: str = "ppo"
     gamma: float = 0.99
     vtrace_lambda: float = 1.0
     rho_bar: float = 1.0
@@ -218,7 +237,14 @@ def actor_critic_loss(
     advantages = returns.advantages
     if weights.normalize_advantages:
         advantages = (advantages - advantages.mean()) / (advantages.std() + 1e-8)
-    policy = ppo_policy_loss(target_log_probs, behaviour_log_probs.float(), advantages, weights.clip_eps)
+    behaviour = behaviour_log_probs.float()
+    if weights.policy_loss == "ppo":
+        policy = ppo_policy_loss(target_log_probs, behaviour, advantages, weights.clip_eps)
+    elif weights.policy_loss == "vtrace":
+        policy = vtrace_policy_loss(target_log_probs, behaviour, advantages, weights.pg_rho_bar)
+    else:
+        choices = ", ".join(POLICY_LOSSES)
+        raise ValueError(f"policy_loss must be one of {choices}, got {weights.policy_loss!r}")
     value = value_loss(values[:, :-1].float(), returns.vs)
     entropy = masked_entropy(logits).mean()
     total = policy + weights.value_coef * value - weights.entropy_coef * entropy
