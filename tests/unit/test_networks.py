@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+from typing import Any
 
 import pytest
 import torch
@@ -187,6 +188,21 @@ def test_the_training_config_passes_each_architecture_only_its_own_fields() -> N
 def test_bad_architectures_and_configs_are_refused(arch: str, config: str, message: str) -> None:
     with pytest.raises(ValueError, match=message):
         build(arch, config)
+
+
+@pytest.mark.parametrize(
+    ("fields", "message"),
+    [
+        ({"blocks": 100}, "blocks in 0..64"),
+        ({"arch": "unet-v1", "levels": 9}, "levels must lie in 0..4"),
+        ({"general_distance": True, "distance_features": False}, "general_distance is a third"),
+        ({"target_distance": True, "memory": False}, "target_distance is read from the memory"),
+    ],
+)
+def test_the_training_config_refuses_what_its_network_refuses(fields: dict[str, Any], message: str) -> None:
+    # checked when the config is made (from flags or a file), before any process starts
+    with pytest.raises(ValueError, match=message):
+        TrainConfig().with_overrides(fields)
 
 
 @pytest.mark.parametrize(("arch", "config"), ARCHS)

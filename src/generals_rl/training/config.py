@@ -27,7 +27,7 @@ from generals_rl.game.engine import EngineConfig
 from generals_rl.game.generators import MapConfig
 from generals_rl.game.rewards import RewardConfig
 from generals_rl.training.losses import POLICY_LOSSES
-from generals_rl.training.networks import CONFIGS, NORMS
+from generals_rl.training.networks import CONFIGS
 
 SELF = "self"
 """Opponent name: the current policy itself (both seats learn)."""
@@ -233,14 +233,13 @@ class TrainConfig:
             raise ValueError(f"shaping_guard_radius must be at least 1, got {self.shaping_guard_radius}")
         if self.arch not in CONFIGS:
             raise ValueError(f"unknown arch {self.arch!r}: choose one of {', '.join(sorted(CONFIGS))}")
+        CONFIGS[self.arch](**self.network_config())  # the network's fields, checked as the network will
         if self.teacher_coef < 0 or self.teacher_decay_updates < 0 or self.teacher_plays_updates < 0:
             raise ValueError(
                 "teacher_coef, teacher_plays_updates and teacher_decay_updates must be non-negative"
             )
         if self.general_coef < 0:
             raise ValueError(f"general_coef must be non-negative, got {self.general_coef}")
-        if self.norm not in NORMS:
-            raise ValueError(f"norm must be one of {', '.join(NORMS)}, got {self.norm!r}")
         if self.policy_loss not in POLICY_LOSSES:
             choices = ", ".join(POLICY_LOSSES)
             raise ValueError(f"policy_loss must be one of {choices}, got {self.policy_loss!r}")
