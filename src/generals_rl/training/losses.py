@@ -28,8 +28,9 @@ The PPO-style loss lets the ratio itself weight the advantage and clips it, so a
 policy cannot push the update far; a sample whose ratio has left the clip range gives no
 gradient. IMPALA's weights the advantage by the truncated ratio (no gradient through the weight)
 and never drops a sample. With one gradient step per batch (``epochs`` = 1) it is PPO's
-decoupled objective (Hilton et al. 2022) whose proximal policy is the learner's own: the clip
-then never binds.
+decoupled objective (Hilton et al. 2022) with the learner's own policy as the proximal one, whose
+clip never binds. The other terms:
+
     L_value   = 1/2 * mean_s (v_s - V(x_s))^2
     H         = mean_s entropy(pi(. | x_s))                  (over legal actions only)
     L         = L_policy + value_coef * L_value - entropy_coef * H
