@@ -49,7 +49,7 @@ def test_vtrace_matches_a_hand_computed_example_with_clipping() -> None:
     out = vtrace(*_inputs([False, False, False]), gamma=GAMMA, rho_bar=RHO_BAR, c_bar=C_BAR)
     assert out.vs[0].tolist() == pytest.approx([2.7712, 2.21, 3.8], abs=1e-5)
     assert out.advantages[0].tolist() == pytest.approx([2.489, 2.42, 4.3], abs=1e-5)
-    assert out.pg_advantages[0].tolist() == pytest.approx([2.489, 1.21, 4.3], abs=1e-5)
+    assert (out.pg_rhos * out.advantages)[0].tolist() == pytest.approx([2.489, 1.21, 4.3], abs=1e-5)
     assert out.rhos[0].tolist() == pytest.approx([1.0, 0.5, 1.0], abs=1e-6)
 
 
@@ -106,10 +106,13 @@ def test_impalas_policy_loss_weights_each_advantage_by_the_truncated_ratio_and_d
     #   d loss / d log pi(a_s) = -weight_s * A_s / 3 = [-1/3, 0.5/3, -2/3]
     # PPO with eps = 0.2 gives none of them a gradient: every ratio has left the clip range in the
     # direction its advantage pushes (good actions already likelier, a bad one already rarer).
-    behaviour, target, *_ = _inputs([False, False, False])
+    inputs = _inputs([False, False, False])
+    behaviour, target = inputs[0], inputs[1]
+    pg_rhos = vtrace(*inputs, gamma=GAMMA, pg_rho_bar=1.0).pg_rhos
+    assert pg_rhos[0].tolist() == pytest.approx([1.0, 0.5, 1.0])
     advantages = torch.tensor([[1.0, -1.0, 2.0]])
     impala = target.clone().requires_grad_()
-    loss = vtrace_policy_loss(impala, behaviour, advantages, pg_rho_bar=1.0)
+    loss = vtrace_policy_loss(impala, pg_rhos, advantages)
     expected = -(torch.tensor([[1.0, 0.5, 1.0]]) * advantages * target).mean()
     assert float(loss.detach()) == pytest.approx(float(expected), abs=1e-6)
     loss.backward()
@@ -137,11 +140,18 @@ def test_the_total_loss_uses_the_policy_loss_the_config_names() -> None:
     }
     target = torch.log_softmax(logits, dim=-1).gather(-1, actions.unsqueeze(-1)).squeeze(-1)
     defaults = LossWeights()
-    advantages = vtrace(
-        behaviour, target, rewards, dones, values, gamma=defaults.gamma, lam=defaults.vtrace_lambda
-    ).advantages
-    ppo = ppo_policy_loss(target, behaviour, advantages, 0.1)
-    impala = vtrace_policy_loss(target, behaviour, advantages, 0.9)
+    returns = vtrace(
+        behaviour,
+        target,
+        rewards,
+        dones,
+        values,
+        gamma=defaults.gamma,
+        lam=defaults.vtrace_lambda,
+        pg_rho_bar=0.9,
+    )
+    ppo = ppo_policy_loss(target, behaviour, returns.advantages, 0.1)
+    impala = vtrace_policy_loss(target, returns.pg_rhos, returns.advantages)
     assert float(losses["ppo"].policy) == pytest.approx(float(ppo))
     assert float(losses["vtrace"].policy) == pytest.approx(float(impala))
     assert float(ppo) != pytest.approx(float(impala))

@@ -26,7 +26,7 @@ from typing import Any
 from generals_rl.game.engine import EngineConfig
 from generals_rl.game.generators import MapConfig
 from generals_rl.game.rewards import RewardConfig
-from generals_rl.training.losses import POLICY_LOSSES
+from generals_rl.training.losses import LossWeights
 from generals_rl.training.networks import CONFIGS
 
 SELF = "self"
@@ -212,7 +212,7 @@ class TrainConfig:
     log_path: str = ""
 
     def __post_init__(self) -> None:
-        positive = ("games", "unroll", "epochs", "channels", "max_ticks", "eval_max_ticks", "log_every")
+        positive = ("games", "unroll", "epochs", "max_ticks", "eval_max_ticks", "log_every")
         for name in positive:
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be at least 1, got {getattr(self, name)}")
@@ -240,9 +240,7 @@ class TrainConfig:
             )
         if self.general_coef < 0:
             raise ValueError(f"general_coef must be non-negative, got {self.general_coef}")
-        if self.policy_loss not in POLICY_LOSSES:
-            choices = ", ".join(POLICY_LOSSES)
-            raise ValueError(f"policy_loss must be one of {choices}, got {self.policy_loss!r}")
+        self.loss_weights()  # the loss's fields, checked as the learner will
         if self.teacher_plays_updates and not self.teacher:
             raise ValueError("teacher_plays_updates needs a teacher")
 
@@ -313,6 +311,12 @@ class TrainConfig:
         if self.general_coef > 0:  # saved configs of networks without the head stay as they were
             config["general_head"] = True
         return dict(sorted(config.items()))
+
+    def loss_weights(self) -> LossWeights:
+        """What the loss needs (``losses.LossWeights``, whose fields all have their names here)."""
+        return LossWeights(
+            **{field.name: getattr(self, field.name) for field in dataclasses.fields(LossWeights)}
+        )
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)

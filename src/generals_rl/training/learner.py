@@ -35,7 +35,7 @@ from generals_rl.game.observations import Observation
 from generals_rl.services.replay.client import Trajectories
 from generals_rl.storage.interfaces import BlobStore
 from generals_rl.training.config import TrainConfig
-from generals_rl.training.losses import LossWeights, actor_critic_loss
+from generals_rl.training.losses import actor_critic_loss
 from generals_rl.training.memory import unroll_memory
 from generals_rl.training.networks import CONFIGS, PolicyNetwork, bf16_supported
 
@@ -57,21 +57,6 @@ def wrap_distributed(network: nn.Module) -> nn.Module:
 
 def is_rank_zero() -> bool:
     return not (dist.is_available() and dist.is_initialized()) or dist.get_rank() == 0
-
-
-def loss_weights(config: TrainConfig) -> LossWeights:
-    return LossWeights(
-        policy_loss=config.policy_loss,
-        gamma=config.gamma,
-        vtrace_lambda=config.vtrace_lambda,
-        rho_bar=config.rho_bar,
-        c_bar=config.c_bar,
-        pg_rho_bar=config.pg_rho_bar,
-        clip_eps=config.clip_eps,
-        value_coef=config.value_coef,
-        entropy_coef=config.entropy_coef,
-        normalize_advantages=config.normalize_advantages,
-    )
 
 
 class Learner:
@@ -98,7 +83,7 @@ class Learner:
         use_ddp = dist.is_available() and dist.is_initialized() if distributed is None else distributed
         self.model = wrap_distributed(self.network) if use_ddp else self.network
         self.optimizer = torch.optim.Adam(self.network.parameters(), lr=config.lr, eps=config.adam_eps)
-        self.weights = loss_weights(config)
+        self.weights = config.loss_weights()
         self.autocast = config.mixed_precision and bf16_supported(self.device)
         self.step = 0
 

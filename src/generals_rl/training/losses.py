@@ -65,14 +65,14 @@ class VTraceReturns:
     Attributes:
         vs: the value targets v_s.
         advantages: A_s = r_s + gamma_s * v_{s+1} - V(x_s).
-        pg_advantages: min(pg_rho_bar, ratio_s) * A_s (IMPALA's policy-gradient advantage).
         rhos: the truncated importance weights rho_s.
+        pg_rhos: min(pg_rho_bar, ratio_s), the weights of IMPALA's policy gradient.
     """
 
     vs: Tensor
     advantages: Tensor
-    pg_advantages: Tensor
     rhos: Tensor
+    pg_rhos: Tensor
 
 
 @torch.no_grad()
@@ -108,9 +108,7 @@ def vtrace(
     vs_all = values + corrections
     vs = vs_all[:, :-1]
     advantages = rewards.float() + discounts * vs_all[:, 1:] - current
-    return VTraceReturns(
-        vs=vs, advantages=advantages, pg_advantages=ratio.clamp(max=pg_rho_bar) * advantages, rhos=rhos
-    )
+    return VTraceReturns(vs=vs, advantages=advantages, rhos=rhos, pg_rhos=ratio.clamp(max=pg_rho_bar))
 
 
 def ppo_policy_loss(
@@ -122,12 +120,9 @@ def ppo_policy_loss(
     return -torch.minimum(ratio * advantages, clipped * advantages).mean()
 
 
-def vtrace_policy_loss(
-    target_log_probs: Tensor, behaviour_log_probs: Tensor, advantages: Tensor, pg_rho_bar: float
-) -> Tensor:
-    """-mean(min(pg_rho_bar, ratio) * A * log pi), ratio = pi / mu taken as a constant."""
-    weight = torch.exp(target_log_probs.detach() - behaviour_log_probs).clamp(max=pg_rho_bar)
-    return -(weight * advantages * target_log_probs).mean()
+def vtrace_policy_loss(target_log_probs: Tensor, pg_rhos: Tensor, advantages: Tensor) -> Tensor:
+    """-mean(pg_rhos * A * log pi), ``pg_rhos`` = min(pg_rho_bar, pi / mu) from ``vtrace`` (constants)."""
+    return -(pg_rhos * advantages * target_log_probs).mean()
 
 
 def value_loss(values: Tensor, targets: Tensor) -> Tensor:
@@ -191,6 +186,11 @@ class LossWeights:
     entropy_coef: float = 0.01
     normalize_advantages: bool = False
 
+    def __post_init__(self) -> None:
+        if self.policy_loss not in POLICY_LOSSES:
+            choices = ", ".join(POLICY_LOSSES)
+            raise ValueError(f"policy_loss must be one of {choices}, got {self.policy_loss!r}")
+
 
 @dataclass(frozen=True)
 class LossOutput:
@@ -238,14 +238,10 @@ def actor_critic_loss(
     advantages = returns.advantages
     if weights.normalize_advantages:
         advantages = (advantages - advantages.mean()) / (advantages.std() + 1e-8)
-    behaviour = behaviour_log_probs.float()
-    if weights.policy_loss == "ppo":
-        policy = ppo_policy_loss(target_log_probs, behaviour, advantages, weights.clip_eps)
-    elif weights.policy_loss == "vtrace":
-        policy = vtrace_policy_loss(target_log_probs, behaviour, advantages, weights.pg_rho_bar)
+    if weights.policy_loss == "vtrace":
+        policy = vtrace_policy_loss(target_log_probs, returns.pg_rhos, advantages)
     else:
-        choices = ", ".join(POLICY_LOSSES)
-        raise ValueError(f"policy_loss must be one of {choices}, got {weights.policy_loss!r}")
+        policy = ppo_policy_loss(target_log_probs, behaviour_log_probs.float(), advantages, weights.clip_eps)
     value = value_loss(values[:, :-1].float(), returns.vs)
     entropy = masked_entropy(logits).mean()
     total = policy + weights.value_coef * value - weights.entropy_coef * entropy
