@@ -14,6 +14,7 @@ from training).
     python benchmarks/training_curve.py --seconds 60 --every 30 --games 20 --set map_side=8
     python benchmarks/training_curve.py --data-dir D --evaluate-only --opponents expander   # again
     python benchmarks/training_curve.py --fused --seconds 3600 --every 900 --opponents expander
+    python benchmarks/training_curve.py --seconds 3600 --opponents expander --train-flag=--table-items=512
 
 One line per point: ``{"figure": "win_rate", "opponent", "train_s", "version", "wins", "draws",
 "games", "win_rate", "low", "high"}``; first a ``{"figure": "run", ...}`` line with the settings
@@ -179,6 +180,13 @@ def main() -> None:
     parser.add_argument("--device", default="cpu", help="where the evaluation games run (cpu, cuda)")
     parser.add_argument("--set", dest="overrides", action="append", default=[], help="grl train --set")
     parser.add_argument(
+        "--train-flag",
+        dest="train_flags",
+        action="append",
+        default=[],
+        help="another grl train flag, as one word (repeatable): --train-flag=--table-items=512",
+    )
+    parser.add_argument(
         "--evaluate-only", action="store_true", help="evaluate the run already in --data-dir (no training)"
     )
     args = parser.parse_args()
@@ -193,6 +201,7 @@ def main() -> None:
     else:
         flags = [] if args.actors is None else ["--actors", str(args.actors)]
         flags += ["--fused"] if args.fused else ["--sampling", args.sampling]
+        flags += args.train_flags
         started = _train(data_dir, run, args.seconds, overrides, flags)
     load_after = os.getloadavg()
     _emit(
@@ -203,6 +212,7 @@ def main() -> None:
             "actors": args.actors,
             "sampling": None if args.fused else args.sampling,
             "fused": args.fused,
+            "train_flags": args.train_flags,
             "cpus": os.cpu_count(),
             "load_before": [round(x, 2) for x in load_before],
             "load_after": [round(x, 2) for x in load_after],

@@ -262,6 +262,8 @@ def test_the_learner_trains_on_a_uniform_replay_buffer_or_on_a_queue(tmp_path: P
         (["actor", "--set", "nonsense=1"], "unknown training setting 'nonsense'"),
         (["learner", "--publish-every", "0"], "publish_every must be at least 1"),
         (["actor", "--sampling", "lifo"], "sampling must be one of uniform, queue, got 'lifo'"),
+        (["learner", "--table-items", "0"], "table_items must be at least 1, got 0"),
+        (["actor", "--samples-per-insert", "-1"], "samples_per_insert must be >= 0, got -1.0"),
         (["learner", "--config", "/no/such/file.toml"], "no/such/file.toml"),
         (["actor", "--replay", "nowhere"], "host:port"),
     ],

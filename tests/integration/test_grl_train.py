@@ -104,6 +104,8 @@ def test_a_run_publishes_and_rates_versions_and_the_next_run_resumes(tmp_path: P
         (["--set", "games=many"], "bad value for games"),
         (["--set", "lr"], "expected key=value"),
         (["--actors", "0"], "actors"),
+        (["--table-items", "0"], "table_items must be at least 1, got 0"),
+        (["--refresh-s", "0"], "refresh_s must be > 0, got 0.0"),
     ],
 )
 def test_bad_training_settings_are_refused_before_anything_starts(

@@ -59,10 +59,13 @@ def free_port() -> int:
 
 GRL = [sys.executable, "-m", "generals_rl.cli.main"]
 TABLE = "trajectories"
+TABLE_ITEMS = 512
+"""The Replay table's capacity, given to the learner and the actors by flag (not the default 2048)."""
 TRAINING = [  # a tiny run: 6x6 maps, a small network, one torch thread per process
     *("--set", "map_side=6", "--set", "channels=8", "--set", "blocks=1", "--set", "games=8"),
     *("--set", "unroll=8", "--set", "minibatch=8", "--set", "max_ticks=200", "--set", "threads=1"),
     *("--set", "time_budget_s=0", "--set", "run_name=production-like"),
+    *("--table-items", str(TABLE_ITEMS)),
 ]
 EVALUATOR = [  # a few games on 6x6 maps: SPRT batches of 4 against the champion, 2 against random
     *("evaluate", "--watch", "--running", "--size", "6", "--max-ticks", "200"),
@@ -196,6 +199,12 @@ async def _look(addresses: dict[str, str]) -> Look:
         )
 
 
+async def _capacity(address: str) -> int:
+    async with channel(address) as replay_channel:
+        tables = await ReplayClient(replay_channel, timeout_s=10).list_tables()
+    return next(config.max_items for config, _ in tables if config.name == TABLE)
+
+
 async def _inserts(address: str) -> int:
     async with channel(address) as replay_channel:
         return (await ReplayClient(replay_channel, timeout_s=10).stats(TABLE)).inserts
@@ -315,6 +324,7 @@ def test_the_production_topology_trains_rates_and_survives_a_replay_crash(
         assert before.champion_reason  # why it is champion: "first version", or the SPRT's verdict
         assert any(f"vs v{before.champion}" in reason for reason in before.verdicts.values())
         assert before.inserts > 0
+        assert asyncio.run(_capacity(addresses["replay"])) == TABLE_ITEMS  # the flag's table
 
         # STOP an actor (gracefully) and CRASH the Replay Service
         actor_1 = processes.running.pop("actor-1")

@@ -37,6 +37,16 @@ SAMPLING = typer.Option(
     "--sampling",
     help="the table's sampling: uniform (a replay buffer) or queue (oldest first, each once)",
 )
+TABLE_ITEMS = typer.Option(
+    RemoteOptions.table_items,
+    "--table-items",
+    help="the table's capacity in trajectories (the oldest leave first)",
+)
+SAMPLES_PER_INSERT = typer.Option(
+    None,
+    "--samples-per-insert",
+    help="times each trajectory is sampled on average, the rate limiter's ratio [default: epochs]",
+)
 METRICS = typer.Option(None, "--metrics-port", help="serve Prometheus /metrics on this port")
 LOG_FORMAT = typer.Option(None, "--log-format", help="console or json [default: $GRL_LOG_FORMAT]")
 
@@ -106,6 +116,8 @@ def actor(
     ),
     table: str = TABLE,
     sampling: str = SAMPLING,
+    table_items: int = TABLE_ITEMS,
+    samples_per_insert: float | None = SAMPLES_PER_INSERT,
     actor_id: str = typer.Option(
         "", "--actor-id", help="its name in logs and metrics [default: a random one]"
     ),
@@ -122,6 +134,8 @@ def actor(
     options = remote_options(
         table=table,
         sampling=sampling,
+        table_items=table_items,
+        samples_per_insert=samples_per_insert,
         actor_id=actor_id,
         refresh_s=refresh_s,
         max_pending=max_pending,

@@ -21,9 +21,11 @@ from generals_rl.cli.actor import (
     METRICS,
     MODEL,
     REPLAY,
+    SAMPLES_PER_INSERT,
     SAMPLING,
     SET,
     TABLE,
+    TABLE_ITEMS,
     remote_options,
     run_until_signal,
     service_settings,
@@ -38,6 +40,8 @@ def learner(
     model: str | None = MODEL,
     table: str = TABLE,
     sampling: str = SAMPLING,
+    table_items: int = TABLE_ITEMS,
+    samples_per_insert: float | None = SAMPLES_PER_INSERT,
     batch_size: int = typer.Option(0, "--batch-size", help="trajectories per update [default: minibatch]"),
     publish_every: int = typer.Option(20, "--publish-every", help="updates between published versions"),
     metrics_port: int | None = METRICS,
@@ -48,7 +52,12 @@ def learner(
 
     train = train_config(config, set_)
     options = remote_options(
-        table=table, sampling=sampling, batch_size=batch_size, publish_every=publish_every
+        table=table,
+        sampling=sampling,
+        table_items=table_items,
+        samples_per_insert=samples_per_insert,
+        batch_size=batch_size,
+        publish_every=publish_every,
     )
     settings = service_settings({"replay": replay, "model": model}, log_format, metrics_port)
     worker = LearnerLoop(train, settings, options)

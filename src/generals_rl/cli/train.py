@@ -10,7 +10,7 @@ from pathlib import Path
 import typer
 from rich.console import Console
 
-from generals_rl.cli.actor import SAMPLING
+from generals_rl.cli.actor import SAMPLES_PER_INSERT, SAMPLING, TABLE_ITEMS
 from generals_rl.settings import Settings
 from generals_rl.training.config import TrainConfig, parse_overrides
 from generals_rl.training.evaluation import EvaluationConfig
@@ -30,6 +30,11 @@ def train(
     fused: bool = typer.Option(False, "--fused", help="engine, inference and learning in one process"),
     publish_every: int = typer.Option(20, min=1, help="learner updates between published versions"),
     sampling: str = SAMPLING,
+    table_items: int = TABLE_ITEMS,
+    samples_per_insert: float | None = SAMPLES_PER_INSERT,
+    refresh_s: float = typer.Option(
+        RemoteOptions.refresh_s, "--refresh-s", help="seconds between the actors' checks for a newer policy"
+    ),
     evaluate: bool = typer.Option(True, "--evaluate/--no-evaluate", help="run the evaluation loop"),
     eval_games: int = typer.Option(40, min=0, help="evaluation games against each bot per version"),
     gateway: bool = typer.Option(True, "--gateway/--no-gateway", help="serve the web UI (port 8080)"),
@@ -51,7 +56,13 @@ def train(
         layout = TrainLayout(
             actors=actors, fused=fused, evaluate=evaluate, gateway=gateway, dashboard=dashboard
         )
-        options = RemoteOptions(publish_every=publish_every, sampling=sampling)
+        options = RemoteOptions(
+            publish_every=publish_every,
+            sampling=sampling,
+            table_items=table_items,
+            samples_per_insert=samples_per_insert,
+            refresh_s=refresh_s,
+        )
         evaluation = EvaluationConfig(map_side=cfg.map_side, seed=cfg.seed, bot_games=eval_games)
     except (ValueError, OSError) as error:
         raise typer.BadParameter(str(error)) from None
