@@ -232,6 +232,39 @@ def test_a_restarted_learner_resumes_and_actors_play_through_the_game_service(tm
     asyncio.run(scenario())
 
 
+def test_an_unchanged_network_has_ratio_1_through_the_services(tmp_path: Path) -> None:
+    """Behaviour log-probabilities survive the trip actor -> Replay Service -> learner: with a
+    learning rate too small to move the weights, every sampled ratio pi/mu is 1 (none clipped), with
+    the training defaults' inputs (distance planes, the pooled context, the memory sent with each
+    trajectory) and bf16 where the CPU has it. So the clipped fraction of a real run measures how
+    far the policy moved, not a mismatch of what the two sides compute. (A fresh network hardly
+    reads its memory planes, so the memory's rebuild is tested in ``test_memory.py``.)"""
+    defaults = TrainConfig()
+    config = dataclasses.replace(
+        TINY,
+        lr=1e-12,
+        lr_final=1e-12,
+        opponents=(("self", 1.0), ("random", 1.0)),
+        **{name: getattr(defaults, name) for name in ("memory", "distance_features", "global_context")},
+    )
+    ratios: list[tuple[float, float]] = []
+
+    async def scenario() -> None:
+        async with (
+            services(tmp_path, "model", "matchmaker", "elo") as (settings, _),
+            training(config, settings, OPTIONS) as (learner, _actor),
+        ):
+            for update in range(1, 9):
+                await until(lambda u=update: learner.stats.updates >= u, f"{update} updates")  # type: ignore[misc]
+                metrics = learner.stats.metrics
+                ratios.append((metrics["ratio_mean"], metrics["clip_fraction"]))
+
+    asyncio.run(scenario())
+    assert defaults.memory and len(ratios) == 8
+    for ratio_mean, clip_fraction in ratios:
+        assert ratio_mean == pytest.approx(1.0, abs=1e-6) and clip_fraction == 0.0, ratios
+
+
 @pytest.mark.parametrize("sampling", ["uniform", "queue"])
 def test_the_learner_trains_on_a_uniform_replay_buffer_or_on_a_queue(tmp_path: Path, sampling: str) -> None:
     """As a queue (IMPALA's), each trajectory is trained on once, the oldest first, and leaves the
