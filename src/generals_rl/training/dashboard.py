@@ -21,6 +21,7 @@ and the learner run in this process, in child processes or on other machines:
 from __future__ import annotations
 
 import time
+from collections import deque
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -96,8 +97,33 @@ class Snapshot:
         return {k: v for k, v in out.items() if v == v}  # drop NaN: nothing to plot yet
 
 
+class Rates:
+    """Per-second rates of growing counters over the last ``window_s`` seconds of polls.
+
+    Counters that grow in bursts (an actor's rollout reaches the Replay table all at once, every
+    second or two) read steady over a window of several bursts, where rates between two polls
+    would read 0 and twice the rate by turns. A counter that went back (a restarted service
+    restored less than it had counted) reads 0.
+    """
+
+    def __init__(self, window_s: float = 20.0) -> None:
+        self.window_s = window_s
+        self._seen: deque[tuple[float, tuple[int, ...]]] = deque()
+
+    def add(self, now: float, *counts: int) -> tuple[float, ...] | None:
+        """Record ``counts`` at ``now``; their rates since the oldest poll kept (None at first)."""
+        self._seen.append((now, counts))
+        while len(self._seen) > 2 and now - self._seen[1][0] >= self.window_s:
+            self._seen.popleft()  # the next one still spans the window
+        start, first = self._seen[0]
+        if now <= start:
+            return None
+        span = now - start
+        return tuple(max(0.0, (count - old) / span) for count, old in zip(counts, first, strict=True))
+
+
 class TrainingMonitor:
-    """Polls the services of one run; rates are per second since the previous poll."""
+    """Polls the services of one run; rates are per second over the last ``Rates.window_s``."""
 
     def __init__(
         self,
@@ -114,7 +140,7 @@ class TrainingMonitor:
         self.model, self.replay, self.elo = model, replay, elo
         self.table, self.unroll, self.run_id, self.bots, self.mode = table, unroll, run_id, bots, mode
         self._started = time.monotonic()
-        self._last: tuple[float, int, int] | None = None  # (time, inserts, samples)
+        self._rates = Rates()  # of (inserts, samples)
         self._replay: dict[str, Any] = {}
 
     async def poll(self) -> Snapshot:
@@ -130,11 +156,10 @@ class TrainingMonitor:
                 "policy_lag": float(stats.sampled_lag_versions),
                 "replay_size": int(stats.size),
             }
-            if self._last is not None and now > self._last[0]:
-                span = now - self._last[0]
-                values["env_steps_per_s"] = (inserts - self._last[1]) * self.unroll / span
-                values["samples_per_s"] = (samples - self._last[2]) / span
-            self._last = (now, inserts, samples)
+            rates = self._rates.add(now, inserts, samples)
+            if rates is not None:
+                values["env_steps_per_s"] = rates[0] * self.unroll
+                values["samples_per_s"] = rates[1]
         except ServiceError:
             down.append("replay")
         values.update(self._replay)  # the last numbers seen while the service is away
