@@ -5,8 +5,8 @@ to the one that acted has left 1 +- ``clip_eps`` in the direction its advantage 
 ``grl train`` the actors play versions that are a few publications old, so that ratio measures
 how far the policy moved in between. This script plays ``--rollouts`` rollouts of ``--games``
 games on generals.io-like 1v1 maps (half self-play, half against ``expander``) with version
-``--version`` of the run in ``--data-dir`` (``benchmarks/training_curve.py``'s folder), keeps the
-last ones (mid-game positions), and scores that experience with each later version in ``--ahead``
+``--version`` of the run in ``--data-dir`` (``benchmarks/training_curve.py``'s folder), keeps all
+but the first three (past the opening), and scores that experience with each later version in ``--ahead``
 as the learner would, at a learning rate too small to move the weights:
 
     python benchmarks/policy_drift.py --data-dir /tmp/run --version 120 --ahead 1,2,3
@@ -62,7 +62,7 @@ def main() -> None:
     missing = wanted - set(networks)
     if missing:
         raise SystemExit(f"no accepted version {sorted(missing)} in {args.data_dir}")
-    steps = {v.version: v.training_step for v in versions}
+    steps = {v.version: v.metadata.training_step for v in versions}
     collector = RolloutCollector(
         copy.deepcopy(networks[args.version]),
         games=args.games,
