@@ -47,6 +47,9 @@ SAMPLES_PER_INSERT = typer.Option(
     "--samples-per-insert",
     help="times each trajectory is sampled on average, the rate limiter's ratio [default: epochs]",
 )
+REFRESH_S = typer.Option(
+    RemoteOptions.refresh_s, "--refresh-s", help="seconds between an actor's checks for a newer policy"
+)
 METRICS = typer.Option(None, "--metrics-port", help="serve Prometheus /metrics on this port")
 LOG_FORMAT = typer.Option(None, "--log-format", help="console or json [default: $GRL_LOG_FORMAT]")
 
@@ -121,7 +124,7 @@ def actor(
     actor_id: str = typer.Option(
         "", "--actor-id", help="its name in logs and metrics [default: a random one]"
     ),
-    refresh_s: float = typer.Option(5.0, "--refresh-s", help="seconds between checks for a newer policy"),
+    refresh_s: float = REFRESH_S,
     max_pending: int = typer.Option(8, "--max-pending", help="rollouts kept until acknowledged"),
     via_game_service: bool = typer.Option(False, "--via-game-service", help="play through the Game Service"),
     metrics_port: int | None = METRICS,

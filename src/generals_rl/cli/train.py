@@ -10,7 +10,7 @@ from pathlib import Path
 import typer
 from rich.console import Console
 
-from generals_rl.cli.actor import SAMPLES_PER_INSERT, SAMPLING, TABLE_ITEMS
+from generals_rl.cli.actor import REFRESH_S, SAMPLES_PER_INSERT, SAMPLING, TABLE_ITEMS
 from generals_rl.settings import Settings
 from generals_rl.training.config import TrainConfig, parse_overrides
 from generals_rl.training.evaluation import EvaluationConfig
@@ -32,9 +32,7 @@ def train(
     sampling: str = SAMPLING,
     table_items: int = TABLE_ITEMS,
     samples_per_insert: float | None = SAMPLES_PER_INSERT,
-    refresh_s: float = typer.Option(
-        RemoteOptions.refresh_s, "--refresh-s", help="seconds between the actors' checks for a newer policy"
-    ),
+    refresh_s: float = REFRESH_S,
     evaluate: bool = typer.Option(True, "--evaluate/--no-evaluate", help="run the evaluation loop"),
     eval_games: int = typer.Option(40, min=0, help="evaluation games against each bot per version"),
     gateway: bool = typer.Option(True, "--gateway/--no-gateway", help="serve the web UI (port 8080)"),
