@@ -10,11 +10,10 @@ from pathlib import Path
 import typer
 from rich.console import Console
 
-from generals_rl.cli.actor import REFRESH_S, SAMPLES_PER_INSERT, SAMPLING, TABLE_ITEMS
+from generals_rl.cli.actor import REFRESH_S, SAMPLES_PER_INSERT, SAMPLING, TABLE_ITEMS, remote_options
 from generals_rl.settings import Settings
 from generals_rl.training.config import TrainConfig, parse_overrides
 from generals_rl.training.evaluation import EvaluationConfig
-from generals_rl.training.remote import RemoteOptions
 from generals_rl.training.train import TrainLayout, run, share_cores
 
 console = Console()
@@ -54,7 +53,7 @@ def train(
         layout = TrainLayout(
             actors=actors, fused=fused, evaluate=evaluate, gateway=gateway, dashboard=dashboard
         )
-        options = RemoteOptions(
+        options = remote_options(
             publish_every=publish_every,
             sampling=sampling,
             table_items=table_items,
